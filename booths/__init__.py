@@ -1,0 +1,1 @@
+"""Expo, halls, booths, rooms, chat and presence."""

@@ -1,0 +1,178 @@
+"""Action handlers: what each protocol action does, independent of the transport.
+
+A :class:`Session` is one connected visitor. Handlers are registered with :func:`action`
+and receive the session and the validated ``data`` of the frame; they return the reply data
+or raise :class:`~booths.protocol.ProtocolError`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from django.conf import settings
+
+from hallserver.realtime.connection import Connection
+from hallserver.realtime.hub import hub
+
+from . import runtime
+from .models import Room
+from .protocol import (
+    ChatHistoryData,
+    ChatSendData,
+    ErrorCode,
+    PingData,
+    ProtocolError,
+    RoomJoinData,
+    RoomRef,
+)
+from .services import chat
+from .services.identity import Visitor
+from .services.rooms import RoomInfo, directory, may_enter
+
+Handler = Callable[["Session", Any], Awaitable[dict]]
+HANDLERS: dict[str, Handler] = {}
+
+
+def action(name: str) -> Callable[[Handler], Handler]:
+    def register(fn: Handler) -> Handler:
+        HANDLERS[name] = fn
+        return fn
+
+    return register
+
+
+class Session:
+    """One visitor's connection: who they are and which rooms they are in."""
+
+    def __init__(self, conn: Connection, visitor: Visitor | None) -> None:
+        self.conn = conn
+        self.visitor = visitor
+        self.user = {"id": visitor.id, "name": visitor.name} if visitor else None
+        self.member = runtime.presence().member_key(self.user, conn.id, hub.process_id)
+        self.rooms: dict[int, RoomInfo] = {}
+        self.after_reply: list[Callable[[], None]] = []
+        self.limits = settings.HALLSERVER
+
+    async def handle(self, name: str, data: Any) -> dict:
+        return await HANDLERS[name](self, data)
+
+    def joined(self, room_id: int) -> RoomInfo:
+        room = self.rooms.get(room_id)
+        if room is None:
+            raise ProtocolError(ErrorCode.ROOM_NOT_JOINED, f"Join room {room_id} first.")
+        return room
+
+    async def enterable(self, room_id: int) -> RoomInfo:
+        room = await directory.get(room_id)
+        if room is None:
+            raise ProtocolError(ErrorCode.ROOM_NOT_FOUND, f"No room {room_id}.")
+        if not may_enter(self.visitor, room):
+            raise ProtocolError(ErrorCode.ROOM_FORBIDDEN, "This room is for the booth's staff.")
+        return room
+
+    async def close(self) -> None:
+        """The socket is gone: leave every room."""
+        presence = runtime.presence()
+        for room in list(self.rooms.values()):
+            hub.leave(self.conn, room.id)
+            await presence.exit(room, self.member, self.user)
+        self.rooms.clear()
+
+    def ready_event(self) -> dict:
+        return {
+            "user": self.visitor.public() if self.visitor else None,
+            "server_time": time.time(),
+            "limits": {
+                "max_frame_bytes": self.limits["MAX_FRAME_BYTES"],
+                "max_chat_chars": self.limits["MAX_CHAT_CHARS"],
+                "max_rooms": self.limits["MAX_ROOMS_PER_CONNECTION"],
+            },
+        }
+
+
+@action("ping")
+async def ping(session: Session, data: PingData) -> dict:
+    return {"t": data.t, "server_time": time.time()}
+
+
+@action("room.join")
+async def room_join(session: Session, data: RoomJoinData) -> dict:
+    room = await session.enterable(data.room)
+    first_time = room.id not in session.rooms
+    if first_time and len(session.rooms) >= session.limits["MAX_ROOMS_PER_CONNECTION"]:
+        raise ProtocolError(ErrorCode.ROOM_TOO_MANY, "This connection is in too many rooms.")
+    conn = session.conn
+    # Subscribe first, then read the backlog: whatever is stored after the read arrives live.
+    await hub.join(conn, room.id)
+    try:
+        result: dict[str, Any] = {}
+        if data.since is None:
+            messages, has_more, last = await chat.latest(room.id, session.limits["HISTORY_PAGE"])
+            result.update(history=messages, has_more=has_more)
+        else:
+            messages, last, reset = await chat.since(
+                room.id, data.since, session.limits["RESUME_LIMIT"]
+            )
+            result.update(missed=messages, reset=reset)
+        presence = runtime.presence()
+        if first_time:
+            await presence.enter(room, session.member, session.user)
+        listing = await presence.listing(room)
+        if listing["count"] > session.limits["PRESENCE_DETAIL_LIMIT"]:
+            listing = {"count": listing["count"]}
+        result["presence"] = listing
+        if room.kind == Room.Kind.LOBBY and room.hall_id is not None:
+            _, counts = await presence.hall_counts(room.hall_id)
+            result["counts"] = counts
+    except BaseException:
+        if first_time:
+            hub.leave(conn, room.id)
+        else:
+            conn.end_sync(room.id, 0)
+        raise
+    session.rooms[room.id] = room
+    session.after_reply.append(lambda: conn.end_sync(room.id, last))
+    result["room"] = room.public(last)
+    return result
+
+
+@action("room.leave")
+async def room_leave(session: Session, data: RoomRef) -> dict:
+    room = session.joined(data.room)
+    del session.rooms[room.id]
+    hub.leave(session.conn, room.id)
+    await runtime.presence().exit(room, session.member, session.user)
+    return {}
+
+
+@action("chat.send")
+async def chat_send(session: Session, data: ChatSendData) -> dict:
+    if session.visitor is None:
+        raise ProtocolError(ErrorCode.AUTH_REQUIRED, "Log in or enter as a guest to chat.")
+    room = session.joined(data.room)
+    if room.read_only:
+        raise ProtocolError(ErrorCode.ROOM_READ_ONLY, "This room is read-only.")
+    body = data.body.strip()
+    if not body:
+        raise ProtocolError(ErrorCode.CHAT_EMPTY, "The message is empty.")
+    limit = session.limits["MAX_CHAT_CHARS"]
+    if len(body) > limit:
+        raise ProtocolError(ErrorCode.CHAT_TOO_LONG, f"Messages have at most {limit} characters.")
+    row = await chat.store_message(room, session.visitor, body)
+    await hub.publish(room.id, chat.message_frame(room.id, row), row["seq"])
+    return {"seq": row["seq"], "id": row["pk"]}
+
+
+@action("chat.history")
+async def chat_history(session: Session, data: ChatHistoryData) -> dict:
+    room = session.rooms.get(data.room) or await session.enterable(data.room)
+    messages, has_more = await chat.history(room.id, data.before, data.limit)
+    return {"messages": messages, "has_more": has_more}
+
+
+@action("presence.list")
+async def presence_list(session: Session, data: RoomRef) -> dict:
+    room = session.joined(data.room)
+    return await runtime.presence().listing(room)

@@ -1,0 +1,102 @@
+"""The WebSocket transport: one consumer per visitor, frames in, replies and events out.
+
+Everything about what an action means lives in :mod:`booths.actions`; this module only
+parses frames, answers errors and hands bytes to the connection.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
+
+from hallserver.realtime.connection import DirectConnection, QueuedConnection
+from hallserver.realtime.frames import OutFrame, event, reply_error, reply_ok
+from hallserver.realtime.hub import hub
+from hallserver.realtime.server import DIRECT_EXTENSION
+
+from .actions import Session
+from .protocol import ErrorCode, ProtocolError, parse_frame
+from .services.identity import visitor_for
+
+log = logging.getLogger(__name__)
+
+
+class HallConsumer(AsyncWebsocketConsumer):
+    """One visitor's WebSocket, multiplexing every room they are in."""
+
+    # The hub carries all cross-process traffic, so a consumer needs no channel of its own.
+    channel_layer_alias = "hallserver.consumers-have-no-channel"
+
+    session: Session | None = None
+
+    async def dispatch(self, message):
+        """Dispatch without Channels' per-message ``aclose_old_connections`` thread hop.
+
+        Database work goes through ``database_sync_to_async``, which closes stale
+        connections in its own thread.
+        """
+        handler = getattr(self, message["type"].replace(".", "_"), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
+
+    async def connect(self) -> None:
+        await hub.start()
+        visitor = await database_sync_to_async(visitor_for)(self.scope.get("user"))
+        await self.accept()
+        conf = settings.HALLSERVER
+        direct = self.scope.get("extensions", {}).get(DIRECT_EXTENSION)
+        user_id = visitor.id if visitor else None
+        if direct is not None:
+            conn = DirectConnection(direct["protocol"], conf["SEND_BUFFER_BYTES"], user_id)
+        else:
+            conn = QueuedConnection(self.base_send, conf["SEND_QUEUE_FRAMES"], user_id)
+        self.session = Session(conn, visitor)
+        conn.meta = self.session
+        conn.write(OutFrame(event("session.ready", self.session.ready_event())))
+
+    async def disconnect(self, code: int) -> None:
+        session = self.session
+        if session is None:
+            return
+        self.session = None
+        try:
+            await session.close()
+        finally:
+            if isinstance(session.conn, QueuedConnection):
+                session.conn.stop()
+            session.conn.closed = True
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None):
+        session = self.session
+        if session is None:
+            return
+        conn = session.conn
+        limit = settings.HALLSERVER["MAX_FRAME_BYTES"]
+        request_id = None
+        try:
+            if text_data is None:
+                raise ProtocolError(ErrorCode.FRAME_MALFORMED, "Send JSON text frames.")
+            if len(text_data) > limit or (
+                len(text_data) * 4 > limit and len(text_data.encode()) > limit
+            ):
+                raise ProtocolError(ErrorCode.FRAME_TOO_LARGE,
+                                    f"Frames have at most {limit} bytes.")
+            frame = parse_frame(text_data)
+            request_id = frame.id
+            data = await session.handle(frame.action, frame.data)
+            conn.write(OutFrame(reply_ok(request_id, data)))
+        except ProtocolError as exc:
+            rid = exc.request_id if exc.request_id is not None else request_id
+            conn.write(OutFrame(reply_error(rid, exc.code, exc.message)))
+        except Exception:
+            log.exception("action failed (request %r)", request_id)
+            conn.write(OutFrame(reply_error(request_id, ErrorCode.SERVER_ERROR,
+                                            "Something went wrong on the server; try again.")))
+        finally:
+            hooks, session.after_reply = session.after_reply, []
+            for hook in hooks:
+                hook()

@@ -1,0 +1,146 @@
+"""Inbound frame schemas (pydantic v2) and error codes: the code side of docs/protocol.md.
+
+A frame is validated in one pass straight from JSON text by a discriminated union on
+``action``; :func:`parse_frame` turns every way a frame can be wrong into a
+:class:`ProtocolError` with the right code, keeping the request id when it can be read.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+import orjson
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+
+RequestId = Annotated[int, Field(ge=0, le=2**53)] | Annotated[str, Field(max_length=64)]
+RoomId = Annotated[int, Field(ge=1, le=2**53)]
+Seq = Annotated[int, Field(ge=0, le=2**53)]
+
+
+class ErrorCode:
+    FRAME_MALFORMED = "frame.malformed"
+    FRAME_TOO_LARGE = "frame.too_large"
+    FRAME_INVALID = "frame.invalid"
+    ACTION_UNKNOWN = "action.unknown"
+    AUTH_REQUIRED = "auth.required"
+    ROOM_NOT_FOUND = "room.not_found"
+    ROOM_FORBIDDEN = "room.forbidden"
+    ROOM_NOT_JOINED = "room.not_joined"
+    ROOM_TOO_MANY = "room.too_many"
+    ROOM_READ_ONLY = "room.read_only"
+    CHAT_EMPTY = "chat.empty"
+    CHAT_TOO_LONG = "chat.too_long"
+    SERVER_ERROR = "server.error"
+
+
+ALL_ERROR_CODES = frozenset(v for k, v in vars(ErrorCode).items() if k.isupper())
+
+
+class ProtocolError(Exception):
+    """A request that is answered with an error reply; the connection carries on."""
+
+    def __init__(self, code: str, message: str, request_id: Any = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.request_id = request_id
+
+
+class _Data(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class PingData(_Data):
+    t: float | None = None
+
+
+class RoomRef(_Data):
+    room: RoomId
+
+
+class RoomJoinData(RoomRef):
+    since: Seq | None = None
+
+
+class ChatSendData(RoomRef):
+    # Length limits are checked by the chat service to answer chat.too_long; this bound
+    # only keeps absurd input out of the validator.
+    body: Annotated[str, Field(max_length=100_000)]
+
+
+class ChatHistoryData(RoomRef):
+    before: Seq | None = None
+    limit: Annotated[int, Field(ge=1, le=200)] = 50
+
+
+class _Frame(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+    id: RequestId
+
+
+class PingFrame(_Frame):
+    action: Literal["ping"]
+    id: RequestId | None = None
+    data: PingData = PingData()
+
+
+class RoomJoinFrame(_Frame):
+    action: Literal["room.join"]
+    data: RoomJoinData
+
+
+class RoomLeaveFrame(_Frame):
+    action: Literal["room.leave"]
+    data: RoomRef
+
+
+class ChatSendFrame(_Frame):
+    action: Literal["chat.send"]
+    data: ChatSendData
+
+
+class ChatHistoryFrame(_Frame):
+    action: Literal["chat.history"]
+    data: ChatHistoryData
+
+
+class PresenceListFrame(_Frame):
+    action: Literal["presence.list"]
+    data: RoomRef
+
+
+AnyFrame = (
+    PingFrame | RoomJoinFrame | RoomLeaveFrame | ChatSendFrame | ChatHistoryFrame
+    | PresenceListFrame
+)
+InboundFrame = Annotated[AnyFrame, Field(discriminator="action")]
+ACTIONS = frozenset(f.model_fields["action"].annotation.__args__[0] for f in AnyFrame.__args__)
+_adapter: TypeAdapter[InboundFrame] = TypeAdapter(InboundFrame)
+
+
+
+def parse_frame(text: str | bytes) -> AnyFrame:
+    """Validate one inbound frame, or raise :class:`ProtocolError`."""
+    try:
+        return _adapter.validate_json(text)
+    except ValidationError as exc:
+        raise _explain(text, exc) from None
+
+
+def _explain(text: str | bytes, exc: ValidationError) -> ProtocolError:
+    try:
+        raw = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return ProtocolError(ErrorCode.FRAME_MALFORMED, "The frame is not valid JSON.")
+    if not isinstance(raw, dict):
+        return ProtocolError(ErrorCode.FRAME_MALFORMED, "The frame must be a JSON object.")
+    request_id = raw.get("id")
+    if not isinstance(request_id, int | str) or isinstance(request_id, bool):
+        request_id = None
+    action = raw.get("action")
+    if isinstance(action, str) and action not in ACTIONS:
+        return ProtocolError(ErrorCode.ACTION_UNKNOWN, f"Unknown action {action[:64]!r}.",
+                             request_id)
+    first = exc.errors(include_url=False)[0]
+    where = ".".join(str(p) for p in first["loc"][1:]) or "frame"
+    return ProtocolError(ErrorCode.FRAME_INVALID, f"{where}: {first['msg']}", request_id)

@@ -1,0 +1,1 @@
+"""Domain services: rooms and access, chat, presence. No transport code here."""

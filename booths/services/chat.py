@@ -1,0 +1,105 @@
+"""Chat: storing messages under a per-room sequence number, history and resume.
+
+The sequence number is taken from ``Room.last_seq`` inside the same transaction that stores
+the message; the row lock (PostgreSQL) or the immediate transaction (SQLite) serialises
+writers of one room, so numbers have no gaps and a message is committed before any later
+one of its room.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from channels.db import database_sync_to_async
+from django.db import transaction
+from django.db.models import F
+
+from hallserver.realtime.frames import event
+
+from ..models import ChatMessage, Room
+from .identity import Visitor
+from .rooms import RoomInfo
+
+MESSAGE_FIELDS = ("pk", "seq", "body", "created_at", "author_id", "author_name", "author_staff")
+
+
+def message_data(room_id: int, row: dict) -> dict:
+    return {
+        "room": room_id,
+        "seq": row["seq"],
+        "id": row["pk"],
+        "body": row["body"],
+        "ts": row["created_at"].timestamp(),
+        "user": {"id": row["author_id"], "name": row["author_name"], "staff": row["author_staff"]},
+    }
+
+
+def message_frame(room_id: int, row: dict) -> str:
+    return event("chat.message", message_data(room_id, row))
+
+
+@database_sync_to_async
+def store_message(room: RoomInfo, visitor: Visitor, body: str) -> dict:
+    """Store a message and return its row (as :func:`message_data` takes it)."""
+    with transaction.atomic():
+        Room.objects.filter(pk=room.id).update(last_seq=F("last_seq") + 1)
+        seq = Room.objects.filter(pk=room.id).values_list("last_seq", flat=True).get()
+        msg = ChatMessage.objects.create(
+            room_id=room.id, seq=seq, author_id=visitor.id, author_name=visitor.name,
+            author_staff=room.is_staff(visitor.id), body=body,
+        )
+    return {"pk": msg.pk, "seq": seq, "body": body, "created_at": msg.created_at,
+            "author_id": visitor.id, "author_name": visitor.name,
+            "author_staff": msg.author_staff}
+
+
+@database_sync_to_async
+def last_seqs(rooms: Iterable[int]) -> dict[int, int]:
+    return dict(Room.objects.filter(pk__in=list(rooms)).values_list("pk", "last_seq"))
+
+
+@database_sync_to_async
+def history(room_id: int, before: int | None, limit: int) -> tuple[list[dict], bool]:
+    """Up to ``limit`` messages with ``seq < before`` (newest page if None), oldest first."""
+    qs = ChatMessage.objects.filter(room_id=room_id)
+    if before is not None:
+        qs = qs.filter(seq__lt=before)
+    rows = list(qs.order_by("-seq").values(*MESSAGE_FIELDS)[: limit + 1])
+    has_more = len(rows) > limit
+    return [message_data(room_id, r) for r in reversed(rows[:limit])], has_more
+
+
+@database_sync_to_async
+def since(room_id: int, after: int, limit: int) -> tuple[list[dict], int, bool]:
+    """Messages with ``seq > after``: (messages, last seq covered, reset).
+
+    ``reset`` is true when more than ``limit`` were missed; the client must reload.
+    """
+    last = Room.objects.filter(pk=room_id).values_list("last_seq", flat=True).get()
+    if last - after > limit:
+        return [], last, True
+    rows = ChatMessage.objects.filter(room_id=room_id, seq__gt=after, seq__lte=last)
+    rows = rows.order_by("seq").values(*MESSAGE_FIELDS)
+    return [message_data(room_id, r) for r in rows], last, False
+
+
+@database_sync_to_async
+def latest(room_id: int, limit: int) -> tuple[list[dict], bool, int]:
+    """The newest page and the counter it is consistent with: (messages, has_more, last seq)."""
+    # A counter value is committed together with its message, so reading the counter first
+    # and then the messages up to it gives a consistent page without a transaction.
+    last = Room.objects.filter(pk=room_id).values_list("last_seq", flat=True).get()
+    rows = list(
+        ChatMessage.objects.filter(room_id=room_id, seq__lte=last)
+        .order_by("-seq").values(*MESSAGE_FIELDS)[: limit + 1]
+    )
+    has_more = len(rows) > limit
+    return [message_data(room_id, r) for r in reversed(rows[:limit])], has_more, last
+
+
+@database_sync_to_async
+def frames_between(room_id: int, first: int, last: int) -> list[tuple[int, str]]:
+    """Serialised ``chat.message`` frames for the hub's gap filling."""
+    rows = ChatMessage.objects.filter(room_id=room_id, seq__gte=first, seq__lte=last)
+    rows = rows.order_by("seq").values(*MESSAGE_FIELDS)
+    return [(r["seq"], message_frame(room_id, r)) for r in rows]

@@ -1,0 +1,348 @@
+"""Presence: who is in which room, exact counts, and coalesced broadcasts.
+
+Storage is exact and shared by all processes (a Redis hash per room: member → number of
+connections), or a dict when Hallserver runs as a single process without Redis. Broadcasts
+are coalesced: changes to a room are collected for ``PRESENCE_INTERVAL`` and sent as one
+``presence.update``; booth rooms also mark their hall, whose lobby gets one ``hall.counts``
+per ``COUNTS_INTERVAL``.
+
+A process that dies without cleaning up is noticed by the others: every process refreshes a
+heartbeat key, and a janitor on each process removes the presence contributed by processes
+whose heartbeat expired.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import orjson
+import redis.asyncio as aioredis
+from django.conf import settings
+
+from hallserver.realtime.frames import event
+from hallserver.realtime.hub import Hub, spawn
+
+from ..models import Room
+from .rooms import RoomDirectory, RoomInfo
+
+log = logging.getLogger(__name__)
+
+HEARTBEAT_SECONDS = 10
+HEARTBEAT_TTL = 30
+JANITOR_SECONDS = 15
+LIST_LIMIT = 500
+
+
+class PresenceStore(Protocol):
+    async def add(self, room: int, member: str, info: dict | None) -> tuple[bool, int]:
+        """Count one more connection of ``member``: (member newly present, room count)."""
+
+    async def remove(self, room: int, member: str) -> tuple[bool, int]:
+        """Count one connection less: (member gone, room count)."""
+
+    async def count(self, room: int) -> int: ...
+
+    async def counts(self, rooms: list[int]) -> dict[int, int]: ...
+
+    async def members(self, room: int, limit: int) -> tuple[list[dict], int]:
+        """Up to ``limit`` infos of the users present, and how many users are present.
+
+        Anonymous members count in :meth:`count` but are not listed."""
+
+
+class MemoryPresence:
+    """Single-process presence."""
+
+    def __init__(self) -> None:
+        self.rooms: dict[int, dict[str, int]] = {}
+        self.info: dict[str, dict] = {}
+
+    async def add(self, room: int, member: str, info: dict | None) -> tuple[bool, int]:
+        members = self.rooms.setdefault(room, {})
+        members[member] = members.get(member, 0) + 1
+        if info is not None:
+            self.info[member] = info
+        return members[member] == 1, len(members)
+
+    async def remove(self, room: int, member: str) -> tuple[bool, int]:
+        members = self.rooms.get(room, {})
+        n = members.get(member, 0) - 1
+        if n <= 0:
+            members.pop(member, None)
+        else:
+            members[member] = n
+        if not members:
+            self.rooms.pop(room, None)
+        return n <= 0, len(members)
+
+    async def count(self, room: int) -> int:
+        return len(self.rooms.get(room, ()))
+
+    async def counts(self, rooms: list[int]) -> dict[int, int]:
+        return {r: len(self.rooms.get(r, ())) for r in rooms}
+
+    async def members(self, room: int, limit: int) -> tuple[list[dict], int]:
+        members = self.rooms.get(room, {})
+        users = [self.info[m] for m in members if m in self.info]
+        return users[:limit], len(users)
+
+
+_ADD = """
+local n = redis.call('HINCRBY', KEYS[1], ARGV[1], 1)
+redis.call('HINCRBY', KEYS[2], ARGV[2] .. '|' .. ARGV[1], 1)
+if ARGV[3] ~= '' then redis.call('HSET', KEYS[3], ARGV[1], ARGV[3]) end
+return {n, redis.call('HLEN', KEYS[1])}
+"""
+_REMOVE = """
+local n = redis.call('HINCRBY', KEYS[1], ARGV[1], -1)
+if n <= 0 then redis.call('HDEL', KEYS[1], ARGV[1]) end
+local f = ARGV[2] .. '|' .. ARGV[1]
+if redis.call('HINCRBY', KEYS[2], f, -1) <= 0 then redis.call('HDEL', KEYS[2], f) end
+return {n, redis.call('HLEN', KEYS[1])}
+"""
+_REAP = """
+local entries = redis.call('HGETALL', KEYS[1])
+local rooms = {}
+for i = 1, #entries, 2 do
+  local f = entries[i]
+  local sep = string.find(f, '|', 1, true)
+  local room = string.sub(f, 1, sep - 1)
+  local key = ARGV[1] .. 'pres:' .. room
+  local member = string.sub(f, sep + 1)
+  if redis.call('HINCRBY', key, member, -tonumber(entries[i + 1])) <= 0 then
+    redis.call('HDEL', key, member)
+  end
+  rooms[#rooms + 1] = room
+end
+redis.call('DEL', KEYS[1])
+redis.call('SREM', KEYS[2], ARGV[2])
+return rooms
+"""
+
+
+class RedisPresence:
+    """Presence shared by every process through Redis."""
+
+    def __init__(self, url: str, prefix: str, process_id: str, pool_size: int) -> None:
+        self.url = url
+        self.prefix = prefix
+        self.process_id = process_id
+        self.pool_size = pool_size
+        self._clients: dict[asyncio.AbstractEventLoop, aioredis.Redis] = {}
+        self._tasks: list[asyncio.Task] = []
+        self.on_reaped = None  # callback(rooms: list[int]) after a dead process was cleaned
+
+    @property
+    def redis(self) -> aioredis.Redis:
+        loop = asyncio.get_running_loop()
+        client = self._clients.get(loop)
+        if client is None:
+            # Blocking pool: a burst of handshakes waits for a connection instead of failing.
+            pool = aioredis.BlockingConnectionPool.from_url(
+                self.url, max_connections=self.pool_size, timeout=30
+            )
+            client = self._clients[loop] = aioredis.Redis(connection_pool=pool)
+            self._add = client.register_script(_ADD)
+            self._remove = client.register_script(_REMOVE)
+            self._reap = client.register_script(_REAP)
+            self._start_background(loop)
+        return client
+
+    def _key(self, room: int) -> str:
+        return f"{self.prefix}pres:{room}"
+
+    @property
+    def _proc_key(self) -> str:
+        return f"{self.prefix}proc:{self.process_id}"
+
+    async def add(self, room: int, member: str, info: dict | None) -> tuple[bool, int]:
+        r = self.redis
+        n, total = await self._add(
+            keys=[self._key(room), self._proc_key, f"{self.prefix}pinfo"],
+            args=[member, room, orjson.dumps(info) if info else ""], client=r,
+        )
+        return n == 1, total
+
+    async def remove(self, room: int, member: str) -> tuple[bool, int]:
+        r = self.redis
+        n, total = await self._remove(
+            keys=[self._key(room), self._proc_key], args=[member, room], client=r
+        )
+        return n <= 0, total
+
+    async def count(self, room: int) -> int:
+        return await self.redis.hlen(self._key(room))
+
+    async def counts(self, rooms: list[int]) -> dict[int, int]:
+        if not rooms:
+            return {}
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for room in rooms:
+                pipe.hlen(self._key(room))
+            values = await pipe.execute()
+        return dict(zip(rooms, values, strict=True))
+
+    async def members(self, room: int, limit: int) -> tuple[list[dict], int]:
+        r = self.redis
+        users = [k for k in await r.hkeys(self._key(room)) if k.startswith(b"u")]
+        infos = await r.hmget(f"{self.prefix}pinfo", users[:limit]) if users else []
+        return [orjson.loads(i) for i in infos if i], len(users)
+
+    # --- liveness of processes ------------------------------------------------------------
+    def _start_background(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._tasks = [loop.create_task(self._heartbeat()), loop.create_task(self._janitor())]
+
+    async def _heartbeat(self) -> None:
+        while True:
+            try:
+                r = self.redis
+                await r.set(f"{self.prefix}alive:{self.process_id}", 1, ex=HEARTBEAT_TTL)
+                await r.sadd(f"{self.prefix}procs", self.process_id)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.warning("presence heartbeat failed", exc_info=True)
+            await asyncio.sleep(HEARTBEAT_SECONDS)
+
+    async def _janitor(self) -> None:
+        while True:
+            await asyncio.sleep(JANITOR_SECONDS)
+            with contextlib.suppress(Exception):
+                await self.reap_dead()
+
+    async def reap_dead(self) -> list[int]:
+        """Remove presence left behind by processes whose heartbeat expired."""
+        r = self.redis
+        rooms: set[int] = set()
+        for pid in await r.smembers(f"{self.prefix}procs"):
+            pid = pid.decode()
+            if pid == self.process_id or await r.exists(f"{self.prefix}alive:{pid}"):
+                continue
+            log.warning("removing presence of dead process %s", pid)
+            reaped = await self._reap(
+                keys=[f"{self.prefix}proc:{pid}", f"{self.prefix}procs"],
+                args=[self.prefix, pid], client=r,
+            )
+            rooms.update(int(x) for x in reaped)
+        if rooms and self.on_reaped is not None:
+            self.on_reaped(sorted(rooms))
+        return sorted(rooms)
+
+
+@dataclass
+class _Pending:
+    joined: dict[str, dict] = field(default_factory=dict)
+    left: dict[str, dict] = field(default_factory=dict)
+
+
+class PresenceService:
+    """Tracks members and sends coalesced ``presence.update`` and ``hall.counts`` events."""
+
+    def __init__(self, store: PresenceStore, hub: Hub, directory: RoomDirectory) -> None:
+        self.store = store
+        self.hub = hub
+        self.directory = directory
+        conf = settings.HALLSERVER
+        self.interval = conf["PRESENCE_INTERVAL"]
+        self.counts_interval = conf["COUNTS_INTERVAL"]
+        self.detail_limit = conf["PRESENCE_DETAIL_LIMIT"]
+        self._pending: dict[int, _Pending] = {}
+        self._timers: dict[tuple[str, int], asyncio.TimerHandle] = {}
+        if isinstance(store, RedisPresence):
+            store.on_reaped = self._after_reap
+
+    @staticmethod
+    def member_key(user: dict | None, connection_id: int, process_id: str) -> str:
+        return f"u{user['id']}" if user else f"a{process_id}:{connection_id}"
+
+    async def enter(self, room: RoomInfo, member: str, user: dict | None) -> int:
+        new, count = await self.store.add(room.id, member, user)
+        if new:
+            self._note(room, member, user, joined=True)
+        return count
+
+    async def exit(self, room: RoomInfo, member: str, user: dict | None) -> None:
+        gone, _ = await self.store.remove(room.id, member)
+        if gone:
+            self._note(room, member, user, joined=False)
+
+    def _note(self, room: RoomInfo, member: str, user: dict | None, joined: bool) -> None:
+        pending = self._pending.setdefault(room.id, _Pending())
+        entry = self.public_user(room, user)
+        if joined:
+            if pending.left.pop(member, None) is None:
+                pending.joined[member] = entry
+        elif pending.joined.pop(member, None) is None:
+            pending.left[member] = entry
+        self._schedule(("room", room.id), self.interval, self._flush_room(room))
+        if room.kind == Room.Kind.BOOTH and room.hall_id is not None:
+            self._schedule(("hall", room.hall_id), self.counts_interval,
+                           self._flush_hall(room.hall_id))
+
+    @staticmethod
+    def public_user(room: RoomInfo, user: dict | None) -> dict:
+        if user is None:
+            return {"id": None, "name": None, "staff": False}
+        return {"id": user["id"], "name": user["name"], "staff": room.is_staff(user["id"])}
+
+    def _schedule(self, key: tuple[str, int], delay: float, coro) -> None:
+        if key in self._timers:
+            coro.close()
+            return
+        loop = asyncio.get_running_loop()
+
+        def fire() -> None:
+            self._timers.pop(key, None)
+            spawn(coro)
+
+        self._timers[key] = loop.call_later(delay, fire)
+
+    async def _flush_room(self, room: RoomInfo) -> None:
+        pending = self._pending.pop(room.id, None)
+        try:
+            count = await self.store.count(room.id)
+            data: dict = {"room": room.id, "count": count}
+            if count <= self.detail_limit and pending is not None:
+                data["joined"] = [u for u in pending.joined.values() if u["id"] is not None]
+                data["left"] = [u for u in pending.left.values() if u["id"] is not None]
+            await self.hub.publish(room.id, event("presence.update", data))
+        except Exception:
+            log.exception("presence flush failed for room %s", room.id)
+
+    async def _flush_hall(self, hall_id: int) -> None:
+        try:
+            lobby, counts = await self.hall_counts(hall_id)
+            if lobby is not None:
+                data = {"hall": hall_id, "counts": counts}
+                await self.hub.publish(lobby, event("hall.counts", data))
+        except Exception:
+            log.exception("counts flush failed for hall %s", hall_id)
+
+    async def hall_counts(self, hall_id: int) -> tuple[int | None, dict[int, int]]:
+        rooms = await self.directory.booth_rooms_of_hall(hall_id)
+        lobby = await self.directory.lobby_of_hall(hall_id)
+        return lobby, await self.store.counts(rooms)
+
+    async def listing(self, room: RoomInfo, limit: int = LIST_LIMIT) -> dict:
+        users, named = await self.store.members(room.id, limit)
+        public = [self.public_user(room, u) for u in users]
+        public.sort(key=lambda u: (not u["staff"], u["name"] or ""))
+        count = await self.store.count(room.id)
+        return {"count": count, "users": public, "truncated": len(public) < named}
+
+    def _after_reap(self, rooms: list[int]) -> None:
+        for room_id in rooms:
+            spawn(self._refresh(room_id))
+
+    async def _refresh(self, room_id: int) -> None:
+        room = await self.directory.get(room_id)
+        if room is not None:
+            self._pending.setdefault(room.id, _Pending())
+            self._schedule(("room", room.id), self.interval, self._flush_room(room))
+            if room.kind == Room.Kind.BOOTH and room.hall_id is not None:
+                self._schedule(("hall", room.hall_id), self.counts_interval,
+                               self._flush_hall(room.hall_id))

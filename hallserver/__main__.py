@@ -1,0 +1,3 @@
+from hallserver.cli import main
+
+main()

@@ -1,0 +1,108 @@
+"""The ``hallserver`` command.
+
+    hallserver demo            migrate, seed the demo expo and serve it on 127.0.0.1:8000
+    hallserver serve           serve the ASGI app with daphne (settings from the environment)
+    hallserver manage ARGS...  any Django management command (migrate, createsuperuser, ...)
+    hallserver bench ...       the benchmark suite (see bench/README.md)
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+
+def _django() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hallserver.settings")
+    import django
+
+    django.setup()
+
+
+def serve(host: str, port: int, announce: str | None = None) -> None:
+    """Run daphne (with Hallserver's direct delivery path) until interrupted."""
+    # Importing the server installs Twisted's asyncio reactor: it must come first.
+    from hallserver.realtime.server import HallServer
+
+    _django()
+    from django.conf import settings
+
+    from hallserver.asgi import application
+
+    def ready() -> None:
+        layer = "Redis" if settings.REDIS_URL else "in-memory (single process)"
+        db = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
+        print(f"Hallserver listening on http://{host}:{port}/  (database: {db}, "
+              f"channel layer: {layer})", flush=True)
+        if announce:
+            print(announce, flush=True)
+
+    HallServer(
+        application=application,
+        endpoints=[f"tcp:port={port}:interface={host.strip('[]')}"],
+        ready_callable=ready,
+        # Our own limit (HALLSERVER_MAX_FRAME_BYTES) answers oversize frames with an error;
+        # daphne's cap only stops absurd ones.
+        websocket_max_message_size=1024 * 1024,
+        websocket_timeout=-1,
+        ping_interval=20,
+        ping_timeout=30,
+        application_close_timeout=5,
+        verbosity=0,
+    ).run()
+
+
+def demo(host: str, port: int) -> None:
+    _django()
+    from django.core.management import call_command
+
+    from booths.seed import seed_demo
+
+    os.makedirs(os.environ.get("HALLSERVER_DATA_DIR", "var"), exist_ok=True)
+    print("Preparing the database ...", flush=True)
+    call_command("migrate", interactive=False, verbosity=0)
+    report = seed_demo()
+    lines = ["", "Demo accounts (user / password):"]
+    lines += [f"  {a.username:<10} {a.password:<16} {a.role}" for a in report.accounts]
+    lines += ["  ... or enter as a guest with any display name.",
+              f"Open http://{host}:{port}/ in a browser. Ctrl+C stops the server.", ""]
+    serve(host, port, announce="\n".join(lines))
+
+
+def main(argv: list[str] | None = None) -> None:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] == "manage":
+        _django()
+        from django.core.management import execute_from_command_line
+
+        execute_from_command_line(["hallserver manage", *argv[1:]])
+        return
+    if argv and argv[0] == "bench":
+        from bench.__main__ import main as bench_main
+
+        bench_main(argv[1:])
+        return
+
+    parser = argparse.ArgumentParser(prog="hallserver", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    for name, help_text, default_port in (
+        ("demo", "migrate, seed the demo expo and serve it", 8000),
+        ("serve", "serve Hallserver with daphne", 8000),
+    ):
+        p = sub.add_parser(name, help=help_text)
+        p.add_argument("--host", default=os.environ.get("HALLSERVER_HOST", "127.0.0.1"))
+        p.add_argument("--port", type=int,
+                       default=int(os.environ.get("HALLSERVER_PORT", default_port)))
+    sub.add_parser("manage", help="run a Django management command")
+    sub.add_parser("bench", help="run the benchmark suite")
+    args = parser.parse_args(argv)
+    if args.command == "demo":
+        demo(args.host, args.port)
+    else:
+        serve(args.host, args.port)
+
+
+if __name__ == "__main__":
+    main()

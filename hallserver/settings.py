@@ -1,0 +1,174 @@
+"""Django settings for Hallserver.
+
+Layered like this: embedded defaults (SQLite, in-memory channel layer, no Redis) that let
+``hallserver demo`` run on a fresh machine, overridden by environment variables (and an
+optional ``.env`` file named by ``HALLSERVER_ENV_FILE``). See the configuration table in
+README.md for every variable.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import environ
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = environ.Env()
+_env_file = os.environ.get("HALLSERVER_ENV_FILE")
+if _env_file:
+    environ.Env.read_env(_env_file)
+
+DEBUG = env.bool("HALLSERVER_DEBUG", default=False)
+# The default key is only good for local demos; production must set HALLSERVER_SECRET_KEY.
+SECRET_KEY = env.str("HALLSERVER_SECRET_KEY", default="hallserver-insecure-demo-key-change-me")
+ALLOWED_HOSTS = env.list("HALLSERVER_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
+CSRF_TRUSTED_ORIGINS = env.list("HALLSERVER_CSRF_TRUSTED_ORIGINS", default=[])
+DATA_DIR = Path(env.str("HALLSERVER_DATA_DIR", default=str(BASE_DIR / "var")))
+
+INSTALLED_APPS = [
+    # daphne first, so that `manage.py runserver` serves the ASGI application too.
+    "daphne",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "channels",
+    "booths",
+    "streaming",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "hallserver.urls"
+ASGI_APPLICATION = "hallserver.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "frontend"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- Database -------------------------------------------------------------------------------
+# SQLite by default; DATABASE_URL (postgres://...) switches to PostgreSQL.
+if env.str("DATABASE_URL", default=""):
+    DATABASES = {"default": env.db("DATABASE_URL")}
+    DATABASES["default"].setdefault("CONN_MAX_AGE", 60)
+    DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
+else:
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": env.str("HALLSERVER_SQLITE_PATH", default=str(DATA_DIR / "hallserver.sqlite3")),
+            "OPTIONS": {
+                # IMMEDIATE transactions serialise writers instead of failing with "locked";
+                # WAL lets readers carry on while a chat message is written.
+                "transaction_mode": "IMMEDIATE",
+                "timeout": 20,
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            },
+        }
+    }
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Channel layer ---------------------------------------------------------------------------
+# No REDIS_URL: one process, in-memory layer. With REDIS_URL: the pub/sub layer of
+# channels-redis with an explicitly sized pool. The hub subscribes one channel per process to
+# one group per room; messages pub/sub drops (e.g. during a reconnect) are recovered by the
+# hub's sequence sweep (hallserver/realtime/hub.py).
+REDIS_URL = env.str("REDIS_URL", default="")
+REDIS_POOL_SIZE = env.int("HALLSERVER_REDIS_POOL_SIZE", default=64)
+if REDIS_URL:
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            "CONFIG": {
+                "hosts": [{"address": REDIS_URL, "max_connections": REDIS_POOL_SIZE}],
+                "prefix": env.str("HALLSERVER_REDIS_PREFIX", default="hall:"),
+            },
+        }
+    }
+else:
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels.layers.InMemoryChannelLayer",
+            # The hub is the only reader: one channel per process, so give it room.
+            "CONFIG": {"capacity": 100_000, "expiry": 60},
+        }
+    }
+
+# --- Real-time limits --------------------------------------------------------------------------
+HALLSERVER = {
+    # Prefix of Hallserver's own Redis keys (presence, process heartbeats).
+    "REDIS_PREFIX": env.str("HALLSERVER_REDIS_PREFIX", default="hall:"),
+    # Largest inbound WebSocket frame we parse (bytes); larger ones get `frame.too_large`.
+    "MAX_FRAME_BYTES": env.int("HALLSERVER_MAX_FRAME_BYTES", default=16 * 1024),
+    # Longest chat message body (characters).
+    "MAX_CHAT_CHARS": env.int("HALLSERVER_MAX_CHAT_CHARS", default=2000),
+    # Rooms one connection may be in at once.
+    "MAX_ROOMS_PER_CONNECTION": env.int("HALLSERVER_MAX_ROOMS_PER_CONNECTION", default=20),
+    # Unsent bytes a connection may hold before it is closed as a slow consumer (it resumes).
+    "SEND_BUFFER_BYTES": env.int("HALLSERVER_SEND_BUFFER_BYTES", default=1024 * 1024),
+    # Frames queued per connection on servers without the direct daphne path.
+    "SEND_QUEUE_FRAMES": env.int("HALLSERVER_SEND_QUEUE_FRAMES", default=1000),
+    # Presence broadcasts per room are coalesced over this window (seconds).
+    "PRESENCE_INTERVAL": env.float("HALLSERVER_PRESENCE_INTERVAL", default=0.25),
+    # Hall lobby visitor counts are coalesced over this window (seconds).
+    "COUNTS_INTERVAL": env.float("HALLSERVER_COUNTS_INTERVAL", default=1.0),
+    # Rooms with more members than this get counts only, not who joined/left.
+    "PRESENCE_DETAIL_LIMIT": env.int("HALLSERVER_PRESENCE_DETAIL_LIMIT", default=100),
+    # Messages replayed on resume; a longer gap answers `reset` and the client reloads.
+    "RESUME_LIMIT": env.int("HALLSERVER_RESUME_LIMIT", default=1000),
+    # Chat history page size (default and maximum).
+    "HISTORY_PAGE": env.int("HALLSERVER_HISTORY_PAGE", default=50),
+    "HISTORY_PAGE_MAX": 200,
+}
+
+# --- Auth, i18n, static --------------------------------------------------------------------------
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+]
+LOGIN_URL = "/login"
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_HTTPONLY = False  # the browser UI reads it to send X-CSRFToken
+
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("zh-hans", "简体中文")]
+TIME_ZONE = env.str("HALLSERVER_TIME_ZONE", default="UTC")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATICFILES_DIRS = [("app", BASE_DIR / "frontend")]
+STATIC_ROOT = env.str("HALLSERVER_STATIC_ROOT", default=str(DATA_DIR / "static"))
+# Serve /static/ from the ASGI app itself (demo and tests). Behind nginx, set this false.
+SERVE_STATIC = env.bool("HALLSERVER_SERVE_STATIC", default=True)
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env.str("HALLSERVER_LOG_LEVEL", default="INFO")},
+    "loggers": {"daphne": {"level": "WARNING"}, "django.channels.server": {"level": "WARNING"}},
+}

@@ -1,0 +1,20 @@
+from django.contrib import admin
+from django.urls import path
+
+from booths import views
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/session", views.session),
+    path("api/login", views.login_view),
+    path("api/guest", views.guest_view),
+    path("api/logout", views.logout_view),
+    path("api/expo", views.expo_view),
+    path("api/halls/<int:hall_id>", views.hall_view),
+    path("api/booths", views.booths_view),
+    path("api/booths/<int:booth_id>", views.booth_view),
+    path("", views.page),
+    path("login", views.page),
+    path("hall/<int:hall_id>", views.page),
+    path("booth/<int:booth_id>", views.page),
+]
