@@ -278,10 +278,10 @@ class PresenceService:
                 pending.joined[member] = entry
         elif pending.joined.pop(member, None) is None:
             pending.left[member] = entry
-        self._schedule(("room", room.id), self.interval, self._flush_room(room))
+        self._schedule(("room", room.id), self.interval, lambda: self._flush_room(room))
         if room.kind == Room.Kind.BOOTH and room.hall_id is not None:
-            self._schedule(("hall", room.hall_id), self.counts_interval,
-                           self._flush_hall(room.hall_id))
+            hall = room.hall_id
+            self._schedule(("hall", hall), self.counts_interval, lambda: self._flush_hall(hall))
 
     @staticmethod
     def public_user(room: RoomInfo, user: dict | None) -> dict:
@@ -289,15 +289,15 @@ class PresenceService:
             return {"id": None, "name": None, "staff": False}
         return {"id": user["id"], "name": user["name"], "staff": room.is_staff(user["id"])}
 
-    def _schedule(self, key: tuple[str, int], delay: float, coro) -> None:
+    def _schedule(self, key: tuple[str, int], delay: float, flush) -> None:
+        """Run ``flush()`` in ``delay`` seconds unless one is already due for ``key``."""
         if key in self._timers:
-            coro.close()
             return
         loop = asyncio.get_running_loop()
 
         def fire() -> None:
             self._timers.pop(key, None)
-            spawn(coro)
+            spawn(flush())
 
         self._timers[key] = loop.call_later(delay, fire)
 
@@ -342,7 +342,8 @@ class PresenceService:
         room = await self.directory.get(room_id)
         if room is not None:
             self._pending.setdefault(room.id, _Pending())
-            self._schedule(("room", room.id), self.interval, self._flush_room(room))
+            self._schedule(("room", room.id), self.interval, lambda: self._flush_room(room))
             if room.kind == Room.Kind.BOOTH and room.hall_id is not None:
-                self._schedule(("hall", room.hall_id), self.counts_interval,
-                               self._flush_hall(room.hall_id))
+                hall = room.hall_id
+                self._schedule(("hall", hall), self.counts_interval,
+                               lambda: self._flush_hall(hall))

@@ -1,0 +1,154 @@
+"""Shared fixtures: a real Redis, clean process-wide state, WebSocket clients, live servers."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from channels.layers import channel_layers
+
+from tests.redis_server import redis_url_for_tests
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> Iterator[str]:
+    """A real Redis: ``REDIS_URL`` if set, else a private redis-server on a free port."""
+    with redis_url_for_tests() as url:
+        yield url
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_realtime_state():
+    """Each test gets its own event loop, so process-wide real-time state starts afresh."""
+    from booths import runtime
+    from booths.services.rooms import directory
+    from hallserver.realtime.hub import hub
+
+    channel_layers.backends.clear()
+    runtime.presence.cache_clear()
+    directory.invalidate()
+    hub.channel = None
+    hub._loop = None
+    yield
+    channel_layers.backends.clear()
+    runtime.presence.cache_clear()
+    directory.invalidate()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class ServerProcess:
+    """``hallserver serve`` in a subprocess, on a free loopback port."""
+
+    def __init__(self, env: dict[str, str], name: str = "web") -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.ws_url = f"ws://127.0.0.1:{self.port}/ws/"
+        self.name = name
+        self.log = tempfile.NamedTemporaryFile(prefix=f"hallserver-{name}-", suffix=".log",
+                                               delete=False)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "hallserver", "serve", "--port", str(self.port)],
+            cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT,
+        )
+        self._wait_ready()
+
+    def _wait_ready(self, timeout: float = 30) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"{self.name} exited early:\n{self.output()}")
+            with contextlib.suppress(OSError), socket.create_connection(
+                ("127.0.0.1", self.port), timeout=0.5
+            ):
+                return
+            time.sleep(0.1)
+        raise RuntimeError(f"{self.name} did not listen within {timeout}s:\n{self.output()}")
+
+    def output(self) -> str:
+        return Path(self.log.name).read_text(errors="replace")
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log.close()
+        with contextlib.suppress(OSError):
+            os.unlink(self.log.name)
+
+
+def prepare_database(env: dict[str, str]) -> None:
+    """Migrate and seed the demo expo into the database ``env`` points at."""
+    subprocess.run(
+        [sys.executable, "-m", "hallserver", "manage", "migrate", "--noinput", "-v0"],
+        cwd=ROOT, env=env, check=True,
+    )
+    subprocess.run(
+        [sys.executable, "-m", "hallserver", "manage", "seed_demo"],
+        cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL,
+    )
+
+
+def server_env(data_dir: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "DATABASE_URL")}
+    env.update(
+        HALLSERVER_DATA_DIR=str(data_dir),
+        HALLSERVER_SQLITE_PATH=str(data_dir / "db.sqlite3"),
+        HALLSERVER_ALLOWED_HOSTS="127.0.0.1,localhost",
+        DJANGO_SETTINGS_MODULE="hallserver.settings",
+        PYTHONUNBUFFERED="1",
+    )
+    env.update(extra)
+    return env
+
+
+@pytest.fixture(scope="session")
+def live_server_url(tmp_path_factory) -> Iterator[str]:
+    """One real daphne process (embedded defaults) serving a seeded demo expo."""
+    data_dir = tmp_path_factory.mktemp("live")
+    env = server_env(data_dir)
+    prepare_database(env)
+    server = ServerProcess(env, "live")
+    try:
+        yield server.url
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="module")
+def two_servers(tmp_path_factory, redis_url) -> Iterator[tuple[ServerProcess, ServerProcess]]:
+    """Two daphne processes sharing one database and talking through a real Redis."""
+    data_dir = tmp_path_factory.mktemp("cluster")
+    prefix = f"t{os.getpid()}-{time.monotonic_ns()}:"
+    env = server_env(data_dir, REDIS_URL=redis_url, HALLSERVER_REDIS_PREFIX=prefix)
+    prepare_database(env)
+    first = ServerProcess(env, "web1")
+    second = ServerProcess(env, "web2")
+    try:
+        yield first, second
+    finally:
+        first.stop()
+        second.stop()
