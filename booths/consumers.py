@@ -54,6 +54,7 @@ class HallConsumer(AsyncWebsocketConsumer):
             conn = DirectConnection(direct["protocol"], conf["SEND_BUFFER_BYTES"], user_id)
         else:
             conn = QueuedConnection(self.base_send, conf["SEND_QUEUE_FRAMES"], user_id)
+        log.debug("connection %s (%s) for user %s", conn.id, type(conn).__name__, user_id)
         self.session = Session(conn, visitor)
         conn.meta = self.session
         conn.write(OutFrame(event("session.ready", self.session.ready_event())))

@@ -64,8 +64,10 @@ class ServerProcess:
         self.url = f"http://127.0.0.1:{self.port}"
         self.ws_url = f"ws://127.0.0.1:{self.port}/ws/"
         self.name = name
-        self.log = tempfile.NamedTemporaryFile(prefix=f"hallserver-{name}-", suffix=".log",
-                                               delete=False)
+        # Kept open for the server's lifetime and removed in stop().
+        self.log = tempfile.NamedTemporaryFile(  # noqa: SIM115
+            prefix=f"hallserver-{name}-", suffix=".log", delete=False
+        )
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "hallserver", "serve", "--port", str(self.port)],
             cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT,

@@ -332,7 +332,7 @@ async def test_presence_updates_are_coalesced(world):
     assert joined == {u.pk for u in users}
     watcher.events.clear()
     await clients[0].close()
-    update = await watcher.event("presence.update", timeout=2)
+    update = await watcher.event("presence.update", within=2)
     assert update["count"] == 8 and [u["id"] for u in update["left"]] == [users[0].pk]
     for c in (watcher, *clients[1:]):
         await c.close()
@@ -357,11 +357,11 @@ async def test_hall_lobby_gets_live_booth_counts(world):
     visitor = await connected(await make_user("Kim"))
     await visitor.ok("room.join", {"room": world["rooms"]["booth"]})
     booth_room = str(world["rooms"]["booth"])
-    counts = await lobby.event("hall.counts", timeout=3,
+    counts = await lobby.event("hall.counts", within=3,
                                match=lambda d: d["counts"].get(booth_room) == 1)
     assert counts["hall"] == world["booth"].hall_id
     await visitor.close()
-    await lobby.event("hall.counts", timeout=3, match=lambda d: d["counts"][booth_room] == 0)
+    await lobby.event("hall.counts", within=3, match=lambda d: d["counts"][booth_room] == 0)
     await lobby.close()
 
 

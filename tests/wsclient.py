@@ -49,22 +49,22 @@ class WsClient:
         if self.comm is not None:
             await self.comm.disconnect()
 
-    async def next_frame(self, timeout: float = 3) -> dict:
+    async def next_frame(self, within: float = 3) -> dict:
         """The next frame. Waits without ``receive_from``'s timeout, which would cancel the
         application under test."""
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
+        deadline = loop.time() + within
         while await self.comm.receive_nothing(timeout=0.01, interval=0.005):
             if loop.time() > deadline:
-                raise TimeoutError(f"no frame within {timeout}s")
+                raise TimeoutError(f"no frame within {within}s")
         return json.loads(await self.comm.receive_from())
 
     async def send_raw(self, text: str | None = None, data: bytes | None = None) -> None:
         await self.comm.send_to(text_data=text, bytes_data=data)
 
-    async def reply(self, request_id: Any, timeout: float = 3) -> dict:
+    async def reply(self, request_id: Any, within: float = 3) -> dict:
         while True:
-            frame = await self.next_frame(timeout)
+            frame = await self.next_frame(within)
             if "reply" in frame and frame["reply"] == request_id:
                 return frame
             self.events.append(frame)
@@ -89,18 +89,18 @@ class WsClient:
         assert frame["error"]["message"]
         return frame["error"]["code"]
 
-    async def event(self, name: str, timeout: float = 3, match=lambda d: True) -> dict:
+    async def event(self, name: str, within: float = 3, match=lambda d: True) -> dict:
         """The next event called ``name`` whose data satisfies ``match``."""
         for i, frame in enumerate(self.events):
             if frame.get("event") == name and match(frame["data"]):
                 del self.events[i]
                 return frame["data"]
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
+        deadline = loop.time() + within
         while True:
             remaining = deadline - loop.time()
             if remaining <= 0:
-                raise AssertionError(f"no {name} event within {timeout}s; got {self.events}")
+                raise AssertionError(f"no {name} event within {within}s; got {self.events}")
             frame = await self.next_frame(remaining)
             if frame.get("event") == name and match(frame["data"]):
                 return frame["data"]
