@@ -9,7 +9,7 @@ from django.contrib.auth import authenticate, get_user_model, login, logout
 from django.db import transaction
 from django.db.models import Count, Q
 from django.http import HttpRequest, JsonResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import render
 from django.utils.crypto import get_random_string
 from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_GET, require_POST
@@ -30,6 +30,14 @@ def _body(request: HttpRequest) -> dict[str, Any]:
     except ValueError:
         return {}
     return data if isinstance(data, dict) else {}
+
+
+def _number(text: str, largest: int = 2**31 - 1) -> int | None:
+    """A non-negative whole number from a query parameter, or None if it is not one."""
+    if not (text.isascii() and text.isdigit()) or len(text) > 10:
+        return None
+    value = int(text)
+    return value if value <= largest else None
 
 
 def _me(request: HttpRequest) -> dict | None:
@@ -131,7 +139,9 @@ def expo_view(request: HttpRequest) -> JsonResponse:
 
 @require_GET
 def hall_view(request: HttpRequest, hall_id: int) -> JsonResponse:
-    hall = get_object_or_404(Hall, pk=hall_id)
+    hall = Hall.objects.filter(pk=hall_id).first()
+    if hall is None:
+        return _error(404, "hall.not_found", f"No hall {hall_id}.")
     return JsonResponse({"hall": next(h for h in _halls(hall.expo) if h["id"] == hall.pk),
                          "booths": _booth_summaries(hall.booths.all())})
 
@@ -144,24 +154,29 @@ def booths_view(request: HttpRequest) -> JsonResponse:
         qs = qs.filter(Q(name__icontains=q) | Q(name_zh__icontains=q)
                        | Q(description__icontains=q) | Q(industry_tags__icontains=q)
                        | Q(country__iexact=q))
-    for param, lookup in (("hall", "hall_id"), ("country", "country__iexact"), ("kind", "kind")):
+    hall = request.GET.get("hall")
+    if hall:
+        if _number(hall) is None:
+            return _error(400, "query.invalid", "hall must be a hall id.")
+        qs = qs.filter(hall_id=int(hall))
+    for param, lookup in (("country", "country__iexact"), ("kind", "kind")):
         value = request.GET.get(param)
         if value:
-            if param == "hall" and not value.isdigit():
-                return _error(400, "query.invalid", "hall must be a number.")
             qs = qs.filter(**{lookup: value})
-    try:
-        offset = max(0, int(request.GET.get("offset", 0)))
-        limit = min(100, max(1, int(request.GET.get("limit", 24))))
-    except ValueError:
-        return _error(400, "query.invalid", "offset and limit must be numbers.")
+    offset = _number(request.GET.get("offset", "0"))
+    limit = _number(request.GET.get("limit", "24"))
+    if offset is None or limit is None:
+        return _error(400, "query.invalid", "offset and limit must be whole numbers.")
+    limit = min(100, max(1, limit))
     return JsonResponse({"count": qs.count(),
                          "results": _booth_summaries(qs[offset:offset + limit])})
 
 
 @require_GET
 def booth_view(request: HttpRequest, booth_id: int) -> JsonResponse:
-    booth = get_object_or_404(Booth.objects.select_related("hall"), pk=booth_id)
+    booth = Booth.objects.select_related("hall").filter(pk=booth_id).first()
+    if booth is None:
+        return _error(404, "booth.not_found", f"No booth {booth_id}.")
     data = _booth_summaries(Booth.objects.filter(pk=booth.pk))[0]
     visitor = visitor_for(request.user)
     sees_staff_room = visitor is not None and (visitor.is_moderator

@@ -144,20 +144,25 @@ class QueuedConnection(Connection):
     ``send`` slows this socket only; when the queue is full the client is closed as slow.
     """
 
-    __slots__ = ("_queue", "_send", "_wake", "_writer")
+    __slots__ = ("_max_frames", "_queue", "_send", "_wake", "_writer")
 
     def __init__(self, send: Send, max_frames: int, user_id: int | None = None) -> None:
         super().__init__(user_id)
         self._send = send
+        self._max_frames = max_frames
         self._queue: deque[OutFrame | int] = deque()
         self._wake = asyncio.Event()
-        self._writer = asyncio.get_running_loop().create_task(self._drain(max_frames))
+        self._writer = asyncio.get_running_loop().create_task(self._drain())
 
     def write(self, frame: OutFrame) -> None:
         if self.closed:
             return
-        self._queue.append(frame)
-        self._wake.set()
+        if len(self._queue) >= self._max_frames:
+            # The writer is stuck in send(): give up on this client rather than buffer more.
+            self._queue.clear()
+            self.close_slow()
+            return
+        self._write_last(frame)
 
     def _write_last(self, frame: OutFrame) -> None:
         self._queue.append(frame)
@@ -170,14 +175,11 @@ class QueuedConnection(Connection):
         self._queue.append(code)
         self._wake.set()
 
-    async def _drain(self, max_frames: int) -> None:
+    async def _drain(self) -> None:
         queue = self._queue
         while True:
             await self._wake.wait()
             self._wake.clear()
-            if len(queue) > max_frames and not self.closed:
-                queue.clear()
-                self.close_slow()
             while queue:
                 item = queue.popleft()
                 try:

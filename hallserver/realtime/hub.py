@@ -248,6 +248,7 @@ class Hub:
         self._release_early(state)
 
     def _release_early(self, state: RoomState) -> None:
+        """Deliver held frames that are next in line; forget those already delivered."""
         early = state.early
         while early:
             frame = early.pop(state.next_seq, None)
@@ -255,6 +256,8 @@ class Hub:
                 break
             self._fan_out(state, state.next_seq, frame)
             state.next_seq += 1
+        for seq in [s for s in early if s < state.next_seq]:
+            del early[seq]
 
     def _fan_out(self, state: RoomState, seq: int | None, frame: OutFrame) -> None:
         room = state.room
@@ -266,12 +269,12 @@ class Hub:
         try:
             await asyncio.sleep(GAP_WAIT)
             while state.early and self.rooms.get(state.room) is state:
-                first_early = min(state.early)
-                if first_early <= state.next_seq:
-                    self._release_early(state)
-                    continue
-                await self._fetch_into(state, first_early - 1)
-                if state.early and min(state.early) > state.next_seq:
+                self._release_early(state)
+                if not state.early:
+                    break
+                before = state.next_seq
+                await self._fetch_into(state, min(state.early) - 1)
+                if state.next_seq == before:
                     break  # the store does not have them (yet); the sweep retries
         except asyncio.CancelledError:
             raise
@@ -286,6 +289,7 @@ class Hub:
         rows = await self.gap_fetcher(state.room, state.next_seq, upto)
         for seq, text in rows:
             if seq == state.next_seq:
+                state.early.pop(seq, None)
                 self._fan_out(state, seq, OutFrame(text))
                 state.next_seq += 1
         self._release_early(state)

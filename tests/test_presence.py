@@ -1,0 +1,330 @@
+"""Presence: the two stores (in-process and Redis) behave alike, dead processes are reaped
+from Redis, and PresenceService coalesces what it broadcasts."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import uuid
+from collections.abc import Callable
+
+import pytest
+import redis.asyncio as aioredis
+
+from booths.services.presence import MemoryPresence, PresenceService, RedisPresence
+from booths.services.rooms import RoomInfo
+from hallserver.realtime import hub as hub_module
+
+ADA = {"id": 7, "name": "Ada"}
+BOB = {"id": 8, "name": "Bob"}
+CY = {"id": 9, "name": "Cy"}
+
+
+async def until(predicate: Callable[[], bool], within: float = 5.0) -> None:
+    async with asyncio.timeout(within):
+        while True:
+            if predicate():
+                return
+            await asyncio.sleep(0.005)
+
+
+async def stop_redis_presence(store: RedisPresence) -> None:
+    for task in store._tasks:
+        task.cancel()
+    for task in store._tasks:
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    for client in store._clients.values():
+        await client.aclose()
+    store._clients.clear()
+
+
+async def delete_prefix(url: str, prefix: str) -> None:
+    client = aioredis.from_url(url)
+    try:
+        keys = [k async for k in client.scan_iter(match=f"{prefix}*")]
+        if keys:
+            await client.delete(*keys)
+    finally:
+        await client.aclose()
+
+
+def unique_prefix() -> str:
+    return f"prestest-{uuid.uuid4().hex[:10]}:"
+
+
+@pytest.fixture(params=["memory", "redis"])
+async def store(request):
+    if request.param == "memory":
+        yield MemoryPresence()
+        return
+    url = request.getfixturevalue("redis_url")
+    prefix = unique_prefix()
+    presence = RedisPresence(url, prefix=prefix, process_id="proc-1", pool_size=4)
+    try:
+        yield presence
+    finally:
+        await stop_redis_presence(presence)
+        await delete_prefix(url, prefix)
+
+
+# --- the stores ----------------------------------------------------------------------------------
+
+async def test_counts_each_member_once_however_many_connections(store):
+    assert await store.add(1, "u7", ADA) == (True, 1)
+    assert await store.add(1, "u7", ADA) == (False, 1)  # Ada's second tab
+    assert await store.add(1, "u8", BOB) == (True, 2)
+    assert await store.count(1) == 2
+    assert await store.remove(1, "u7") == (False, 2)  # one tab still open
+    assert await store.remove(1, "u7") == (True, 1)  # gone
+    assert await store.count(1) == 1
+    assert await store.remove(1, "u8") == (True, 0)
+    assert await store.count(1) == 0
+
+
+async def test_counts_of_several_rooms(store):
+    await store.add(1, "u7", ADA)
+    await store.add(1, "u8", BOB)
+    await store.add(1, "aproc:3", None)
+    await store.add(2, "u7", ADA)
+    assert await store.counts([1, 2, 3]) == {1: 3, 2: 1, 3: 0}
+    assert await store.counts([]) == {}
+    assert await store.count(3) == 0
+
+
+async def test_members_lists_users_with_their_info_not_anonymous_ones(store):
+    await store.add(5, "u7", ADA)
+    await store.add(5, "u8", BOB)
+    await store.add(5, "aproc:1", None)
+    await store.add(5, "aproc:2", None)
+    await store.add(6, "u9", CY)  # another room
+    users, named = await store.members(5, 100)
+    assert sorted(users, key=lambda u: u["id"]) == [ADA, BOB]
+    assert named == 2
+    assert await store.count(5) == 4  # anonymous members count
+    users, named = await store.members(5, 1)
+    assert len(users) == 1 and users[0] in (ADA, BOB) and named == 2
+    await store.remove(5, "u8")
+    users, named = await store.members(5, 100)
+    assert users == [ADA] and named == 1
+    assert await store.members(99, 100) == ([], 0)
+
+
+async def test_newly_and_gone_flags_per_room(store):
+    assert (await store.add(1, "u7", ADA))[0] is True
+    assert (await store.add(2, "u7", ADA))[0] is True  # new in this room too
+    assert (await store.remove(1, "u7"))[0] is True
+    assert await store.count(2) == 1
+
+
+# --- RedisPresence: liveness of processes ---------------------------------------------------------
+
+async def test_reap_dead_removes_exactly_the_dead_processes_presence(redis_url):
+    prefix = unique_prefix()
+    a = RedisPresence(redis_url, prefix=prefix, process_id="proc-a", pool_size=4)
+    b = RedisPresence(redis_url, prefix=prefix, process_id="proc-b", pool_size=4)
+    reaped: list[list[int]] = []
+    a.on_reaped = reaped.append
+    client = aioredis.from_url(redis_url)
+    try:
+        await a.add(1, "u7", ADA)
+        await a.add(3, "u9", CY)
+        await b.add(1, "u7", ADA)  # Ada also has a tab on B
+        await b.add(1, "u8", BOB)
+        await b.add(2, "aproc-b:4", None)
+        assert await a.counts([1, 2, 3]) == {1: 2, 2: 1, 3: 1}
+
+        async def both_alive() -> bool:
+            return await client.exists(f"{prefix}alive:proc-a", f"{prefix}alive:proc-b") == 2
+
+        async with asyncio.timeout(5):
+            while True:
+                if await both_alive():
+                    break
+                await asyncio.sleep(0.01)
+        assert await a.reap_dead() == []  # B is alive: nothing to do
+        assert reaped == []
+
+        # B dies: no more heartbeats, and its heartbeat key expires.
+        await stop_redis_presence(b)
+        await client.delete(f"{prefix}alive:proc-b")
+
+        assert await a.reap_dead() == [1, 2]
+        assert reaped == [[1, 2]]
+        assert await a.counts([1, 2, 3]) == {1: 1, 2: 0, 3: 1}
+        users, named = await a.members(1, 100)
+        assert users == [ADA] and named == 1  # A's connection of Ada remains
+        assert await client.smembers(f"{prefix}procs") == {b"proc-a"}
+        assert not await client.exists(f"{prefix}proc:proc-b")
+
+        assert await a.reap_dead() == []  # once only
+        assert reaped == [[1, 2]]
+        assert await a.remove(1, "u7") == (True, 0)
+    finally:
+        await stop_redis_presence(a)
+        await stop_redis_presence(b)
+        await client.aclose()
+        await delete_prefix(redis_url, prefix)
+
+
+# --- PresenceService: coalesced broadcasts -------------------------------------------------------
+
+class FakeHub:
+    def __init__(self) -> None:
+        self.published: list[tuple[int, dict, int | None]] = []
+
+    async def publish(self, room: int, text: str, seq: int | None = None) -> None:
+        self.published.append((room, json.loads(text), seq))
+
+    def events(self, name: str) -> list[dict]:
+        return [frame["data"] for _, frame, _ in self.published if frame["event"] == name]
+
+
+class FakeDirectory:
+    """Hall 2 has booth rooms 41 and 44 and lobby 40."""
+
+    async def booth_rooms_of_hall(self, hall_id: int) -> list[int]:
+        return [41, 44] if hall_id == 2 else []
+
+    async def lobby_of_hall(self, hall_id: int) -> int | None:
+        return 40 if hall_id == 2 else None
+
+
+BOOTH = RoomInfo(41, "booth", "Aurora Robotics", 2, 9, None, False, frozenset({7}))
+ROADSHOW = RoomInfo(50, "roadshow", "Live demo", 2, 9, 3, False, frozenset({7}))
+
+
+@pytest.fixture
+def fast_presence(settings):
+    settings.HALLSERVER = {**settings.HALLSERVER, "PRESENCE_DETAIL_LIMIT": 2,
+                           "PRESENCE_INTERVAL": 0.05, "COUNTS_INTERVAL": 0.05}
+
+
+@pytest.fixture
+def service(fast_presence):
+    hub = FakeHub()
+    return PresenceService(MemoryPresence(), hub, FakeDirectory()), hub
+
+
+async def quiet(svc: PresenceService) -> None:
+    """Wait until every scheduled flush has run and published."""
+    loop = asyncio.get_running_loop()
+
+    def flushing() -> bool:
+        return any(t.get_loop() is loop and not t.done() for t in hub_module._background)
+
+    await until(lambda: not svc._timers and not flushing())
+
+
+async def test_service_reads_its_settings_at_construction(service):
+    svc, _ = service
+    assert (svc.interval, svc.counts_interval, svc.detail_limit) == (0.05, 0.05, 2)
+
+
+async def test_many_entries_in_one_window_make_one_update(service):
+    svc, hub = service
+    assert await svc.enter(ROADSHOW, "u7", ADA) == 1
+    assert await svc.enter(ROADSHOW, "u8", BOB) == 2
+    assert await svc.enter(ROADSHOW, "u8", BOB) == 2  # second tab: no news
+    assert await svc.enter(ROADSHOW, "aproc:1", None) == 3
+    assert hub.published == []  # nothing before the window ends
+    await quiet(svc)
+    updates = hub.events("presence.update")
+    assert len(updates) == 1
+    # 3 present > PRESENCE_DETAIL_LIMIT (2): the count only.
+    assert updates[0] == {"room": 50, "count": 3}
+    assert hub.published[0][0] == 50 and hub.published[0][2] is None
+    assert hub.events("hall.counts") == []  # not a booth room
+
+
+async def test_many_entries_in_one_window_are_listed_in_one_update(settings):
+    settings.HALLSERVER = {**settings.HALLSERVER, "PRESENCE_INTERVAL": 0.05,
+                           "COUNTS_INTERVAL": 0.05, "PRESENCE_DETAIL_LIMIT": 100}
+    hub = FakeHub()
+    svc = PresenceService(MemoryPresence(), hub, FakeDirectory())
+    people = [{"id": 100 + i, "name": f"Visitor {i}"} for i in range(30)]
+    for person in people:
+        await svc.enter(ROADSHOW, f"u{person['id']}", person)
+    await quiet(svc)
+    (update,) = hub.events("presence.update")
+    assert update["room"] == 50 and update["count"] == 30 and update["left"] == []
+    assert update["joined"] == [{**p, "staff": False} for p in people]
+
+
+async def test_update_lists_who_joined_and_left_with_staff_flags(service):
+    svc, hub = service
+    await svc.enter(ROADSHOW, "u7", ADA)
+    await svc.enter(ROADSHOW, "aproc:1", None)  # counted, never named
+    await quiet(svc)
+    await svc.enter(ROADSHOW, "u8", BOB)
+    await svc.exit(ROADSHOW, "u7", ADA)
+    await quiet(svc)
+    first, second = hub.events("presence.update")
+    assert first == {"room": 50, "count": 2, "joined": [{"id": 7, "name": "Ada", "staff": True}],
+                     "left": []}
+    assert second == {"room": 50, "count": 2,
+                      "joined": [{"id": 8, "name": "Bob", "staff": False}],
+                      "left": [{"id": 7, "name": "Ada", "staff": True}]}
+
+
+async def test_enter_then_exit_within_the_window_cancels_out(service):
+    svc, hub = service
+    await svc.enter(ROADSHOW, "u7", ADA)
+    await svc.exit(ROADSHOW, "u7", ADA)
+    await quiet(svc)
+    updates = hub.events("presence.update")
+    assert len(updates) <= 1
+    for update in updates:
+        assert update["count"] == 0
+        assert update.get("joined", []) == [] and update.get("left", []) == []
+
+    await svc.enter(ROADSHOW, "u8", BOB)
+    await quiet(svc)
+    before = len(hub.events("presence.update"))
+    await svc.exit(ROADSHOW, "u8", BOB)  # a page reload: gone and back in one window
+    await svc.enter(ROADSHOW, "u8", BOB)
+    await quiet(svc)
+    for update in hub.events("presence.update")[before:]:
+        assert update["count"] == 1
+        assert update.get("joined", []) == [] and update.get("left", []) == []
+
+
+async def test_closing_one_of_two_tabs_is_no_news(service):
+    svc, hub = service
+    await svc.enter(ROADSHOW, "u7", ADA)
+    await svc.enter(ROADSHOW, "u7", ADA)
+    await quiet(svc)
+    assert len(hub.events("presence.update")) == 1
+    await svc.exit(ROADSHOW, "u7", ADA)
+    await asyncio.sleep(0.15)  # three windows
+    assert len(hub.events("presence.update")) == 1 and not svc._timers
+
+
+async def test_booth_changes_send_one_hall_counts_to_the_lobby(service):
+    svc, hub = service
+    await svc.enter(BOOTH, "u7", ADA)
+    await svc.enter(BOOTH, "u8", BOB)
+    await svc.enter(BOOTH, "aproc:2", None)
+    await quiet(svc)
+    assert hub.events("hall.counts") == [{"hall": 2, "counts": {"41": 3, "44": 0}}]
+    lobby_frames = [room for room, frame, _ in hub.published if frame["event"] == "hall.counts"]
+    assert lobby_frames == [40]
+    assert hub.events("presence.update") == [{"room": 41, "count": 3}]
+
+
+async def test_listing_puts_staff_first_and_says_when_truncated(service):
+    svc, _ = service
+    await svc.enter(BOOTH, "u8", BOB)
+    await svc.enter(BOOTH, "u9", CY)
+    await svc.enter(BOOTH, "u7", ADA)
+    await svc.enter(BOOTH, "aproc:1", None)
+    listing = await svc.listing(BOOTH)
+    assert listing == {"count": 4, "truncated": False, "users": [
+        {"id": 7, "name": "Ada", "staff": True},
+        {"id": 8, "name": "Bob", "staff": False},
+        {"id": 9, "name": "Cy", "staff": False},
+    ]}
+    short = await svc.listing(BOOTH, limit=2)
+    assert short["count"] == 4 and short["truncated"] is True and len(short["users"]) == 2
+    await quiet(svc)
