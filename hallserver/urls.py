@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.urls import path
+from django.views.generic.base import RedirectView
 
 from booths import views
 
@@ -13,6 +14,7 @@ urlpatterns = [
     path("api/halls/<int:hall_id>", views.hall_view),
     path("api/booths", views.booths_view),
     path("api/booths/<int:booth_id>", views.booth_view),
+    path("favicon.ico", RedirectView.as_view(url="/static/app/favicon.svg", permanent=True)),
     path("", views.page),
     path("login", views.page),
     path("hall/<int:hall_id>", views.page),

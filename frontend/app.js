@@ -1,0 +1,71 @@
+// Entry point of the Hallserver browser UI: routing and the page frame.
+
+import { render } from "preact";
+import { useEffect, useRef } from "preact/hooks";
+import { html, Header } from "./components.js";
+import { t, lang } from "./i18n.js";
+import { ws, loadSession, loadExpo } from "./store.js";
+import { installRouter, location$, matchRoute } from "./router.js";
+import { LobbyPage } from "./lobby.js";
+import { BoothPage } from "./booth.js";
+import { LoginPage } from "./login.js";
+
+function NotFound() {
+  useEffect(() => {
+    document.title = t("notfound.title");
+  }, [lang.value]);
+  return html`
+    <div class="notfound">
+      <h1>${t("notfound.title")}</h1>
+      <p>${t("notfound.text")}</p>
+      <p><a href="/">${t("booth.back")}</a></p>
+    </div>
+  `;
+}
+
+function Page({ route }) {
+  switch (route.name) {
+    case "lobby":
+      return html`<${LobbyPage} hallId=${null} />`;
+    case "hall":
+      return html`<${LobbyPage} hallId=${route.id} />`;
+    case "booth":
+      return html`<${BoothPage} key=${route.id} id=${route.id} />`;
+    case "login":
+      return html`<${LoginPage} />`;
+    default:
+      return html`<${NotFound} />`;
+  }
+}
+
+function App() {
+  const { path } = location$.value;
+  const route = matchRoute(path);
+  const main = useRef(null);
+  const firstRender = useRef(true);
+
+  // After a client-side navigation, move focus to the new page (like a page load would).
+  useEffect(() => {
+    if (firstRender.current) {
+      firstRender.current = false;
+      return;
+    }
+    main.current?.focus({ preventScroll: true });
+  }, [path]);
+
+  return html`
+    <a class="skip-link" href="#main" data-reload>${t("app.skip")}</a>
+    <${Header} />
+    <main id="main" ref=${main} tabindex="-1" class="page page-${route.name}">
+      <${Page} route=${route} />
+    </main>
+  `;
+}
+
+installRouter();
+ws.connect();
+loadSession();
+loadExpo();
+const root = document.getElementById("app");
+root.textContent = ""; // drop the "Loading…" placeholder of index.html
+render(html`<${App} />`, root);

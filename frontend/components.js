@@ -1,0 +1,189 @@
+// Shared pieces of the UI: the header, the connection indicator, avatars, error boxes.
+
+import { h } from "preact";
+import { useState } from "preact/hooks";
+import htm from "htm";
+import { t, lang, setLanguage, LANGUAGES, errorText, localName } from "./i18n.js";
+import { ws, user, expo, setUser } from "./store.js";
+import { api } from "./api.js";
+import { loginHref, location$, matchRoute } from "./router.js";
+
+export const html = htm.bind(h);
+
+/** The connection state as a small pill with a live region. */
+export function ConnectionState() {
+  const state = ws.state.value;
+  const label = t(`conn.${state}`);
+  return html`
+    <div
+      class="conn conn-${state}"
+      role="status"
+      aria-live="polite"
+      data-testid="connection-state"
+      data-state=${state}
+      title=${t("conn.label", { state: label })}
+    >
+      <span class="conn-dot" aria-hidden="true"></span>
+      <span class="conn-label">${label}</span>
+    </div>
+  `;
+}
+
+export function LanguageSwitcher() {
+  return html`
+    <label class="lang">
+      <span class="visually-hidden">${t("lang.label")}</span>
+      <select
+        data-testid="lang-select"
+        value=${lang.value}
+        onChange=${(e) => setLanguage(e.currentTarget.value)}
+      >
+        ${LANGUAGES.map(
+          (l) => html`<option value=${l.code} lang=${l.code}>${l.label}</option>`,
+        )}
+      </select>
+    </label>
+  `;
+}
+
+function UserBox() {
+  const me = user.value;
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState(null);
+  if (me === undefined) return null;
+  if (!me) {
+    if (matchRoute(location$.value.path).name === "login") return null;
+    return html`<a class="button button-small" href=${loginHref()} data-testid="login-link"
+      >${t("user.login")}</a
+    >`;
+  }
+  async function logout() {
+    setBusy(true);
+    setError(null);
+    try {
+      await api.logout();
+      setUser(null);
+    } catch (err) {
+      setError(err);
+    } finally {
+      setBusy(false);
+    }
+  }
+  return html`
+    <div class="userbox">
+      <span class="user-name" title=${t("user.signed_in_as", { name: me.name })}>
+        <span class="visually-hidden">${t("user.signed_in_as", { name: "" })}</span>
+        <span data-testid="user-name">${me.name}</span>
+        ${me.kind && html`<span class="user-kind">${t(`user.kind.${me.kind}`)}</span>`}
+      </span>
+      <button
+        type="button"
+        class="button button-small button-quiet"
+        onClick=${logout}
+        disabled=${busy}
+        data-testid="logout"
+      >
+        ${t("user.logout")}
+      </button>
+      ${error && html`<span class="inline-error" role="alert">${errorText(error)}</span>`}
+    </div>
+  `;
+}
+
+export function Header() {
+  const title = expo.value ? localName(expo.value.expo) || t("app.name") : t("app.name");
+  const route = matchRoute(location$.value.path).name;
+  return html`
+    <header class="site-header">
+      <div class="site-header-inner">
+        <a class="brand" href="/" aria-current=${route === "lobby" ? "page" : undefined}>
+          <span class="brand-mark" aria-hidden="true">◆</span>
+          <span class="brand-name">${title}</span>
+        </a>
+        <nav class="site-nav" aria-label=${t("nav.main")}>
+          <a href="/" aria-current=${route === "lobby" ? "page" : undefined}>${t("nav.lobby")}</a>
+        </nav>
+        <div class="header-tools">
+          <${ConnectionState} />
+          <${LanguageSwitcher} />
+          <${UserBox} />
+        </div>
+      </div>
+    </header>
+  `;
+}
+
+function hashHue(text) {
+  let hash = 0;
+  for (const ch of text) hash = (hash * 31 + ch.codePointAt(0)) >>> 0;
+  return hash % 360;
+}
+
+export function initials(name) {
+  const words = (name || "?").trim().split(/\s+/).filter(Boolean);
+  if (!words.length) return "?";
+  // CJK names: the first two characters read better than "first letters of words".
+  if (/^[\u3400-\u9fff]/.test(words[0])) return [...words[0]].slice(0, 2).join("");
+  const letters = words.slice(0, 2).map((w) => [...w][0].toUpperCase());
+  return letters.join("");
+}
+
+/** A logo when there is a usable URL, else a coloured initials avatar. */
+export function Avatar({ name, url, size = "md" }) {
+  const [broken, setBroken] = useState(false);
+  const safe = url && /^(https?:\/\/|\/)/i.test(url) && !broken;
+  if (safe) {
+    return html`<img
+      class="avatar avatar-${size}"
+      src=${url}
+      alt=${t("booth.logo_alt", { name })}
+      loading="lazy"
+      onError=${() => setBroken(true)}
+    />`;
+  }
+  const hue = hashHue(name || "?");
+  return html`<span
+    class="avatar avatar-${size} avatar-initials"
+    style=${{ "--avatar-hue": hue }}
+    aria-hidden="true"
+    >${initials(name)}</span
+  >`;
+}
+
+/** An inline, readable error with an optional retry button. */
+export function ErrorBox({ error, onRetry, onDismiss, prefix }) {
+  if (!error) return null;
+  const text = errorText(error);
+  return html`
+    <div class="error-box" role="alert" data-testid="error" data-code=${error.code || ""}>
+      <span>${prefix ? `${prefix} ` : ""}${text}</span>
+      ${onRetry &&
+      html`<button type="button" class="button button-small" onClick=${onRetry}>
+        ${t("error.retry")}
+      </button>`}
+      ${onDismiss &&
+      html`<button
+        type="button"
+        class="button button-small button-quiet"
+        onClick=${onDismiss}
+        aria-label=${t("error.dismiss")}
+      >
+        ×
+      </button>`}
+    </div>
+  `;
+}
+
+export function Loading({ text }) {
+  return html`<p class="loading" role="status">${text || t("app.loading")}</p>`;
+}
+
+/** Only http(s) links are rendered as links; anything else (javascript:, data:) as text. */
+export function safeUrl(url) {
+  try {
+    const u = new URL(url, window.location.href);
+    return u.protocol === "http:" || u.protocol === "https:" ? u.href : null;
+  } catch {
+    return null;
+  }
+}
