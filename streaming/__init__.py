@@ -1,5 +1,5 @@
 """Live media: WebRTC signalling, the aiortc media worker and TURN credentials.
 
-Only the ICE configuration lives here so far; calls and roadshows are built on top of the
-real-time hub in hallserver.realtime.
+Not built yet: booth video calls and roadshow broadcasting arrive with the live-video work
+(issue #4), on top of the real-time hub in :mod:`hallserver.realtime`.
 """
