@@ -2,26 +2,14 @@
 
 import { render } from "preact";
 import { useEffect, useRef } from "preact/hooks";
-import { html, Header } from "./components.js";
-import { t, lang } from "./i18n.js";
+import { html, Header, NotFound } from "./components.js";
+import { t } from "./i18n.js";
 import { ws, loadSession, loadExpo } from "./store.js";
 import { installRouter, location$, matchRoute } from "./router.js";
 import { LobbyPage } from "./lobby.js";
 import { BoothPage } from "./booth.js";
 import { LoginPage } from "./login.js";
 
-function NotFound() {
-  useEffect(() => {
-    document.title = t("notfound.title");
-  }, [lang.value]);
-  return html`
-    <div class="notfound">
-      <h1>${t("notfound.title")}</h1>
-      <p>${t("notfound.text")}</p>
-      <p><a href="/">${t("booth.back")}</a></p>
-    </div>
-  `;
-}
 
 function Page({ route }) {
   switch (route.name) {

@@ -1,7 +1,7 @@
 // Shared pieces of the UI: the header, the connection indicator, avatars, error boxes.
 
 import { h } from "preact";
-import { useState } from "preact/hooks";
+import { useEffect, useState } from "preact/hooks";
 import htm from "htm";
 import { t, lang, setLanguage, LANGUAGES, errorText, localName } from "./i18n.js";
 import { ws, user, expo, setUser } from "./store.js";
@@ -186,4 +186,18 @@ export function safeUrl(url) {
   } catch {
     return null;
   }
+}
+
+/** The "page not found" view; it also sets the document title. */
+export function NotFound() {
+  useEffect(() => {
+    document.title = t("notfound.title");
+  }, [lang.value]);
+  return html`
+    <div class="notfound">
+      <h1>${t("notfound.title")}</h1>
+      <p>${t("notfound.text")}</p>
+      <p><a href="/">${t("booth.back")}</a></p>
+    </div>
+  `;
 }

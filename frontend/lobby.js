@@ -2,7 +2,7 @@
 
 import { useEffect, useMemo, useState } from "preact/hooks";
 import { signal } from "@preact/signals";
-import { html, Avatar, ErrorBox, Loading } from "./components.js";
+import { html, Avatar, ErrorBox, Loading, NotFound } from "./components.js";
 import {
   t,
   localName,
@@ -330,7 +330,7 @@ export function LobbyPage({ hallId }) {
     return html`<${Loading} />`;
   }
   if (hallId && !selected) {
-    return html`<${NotFoundInline} />`;
+    return html`<${NotFound} />`;
   }
 
   const info = data.expo || {};
@@ -409,16 +409,6 @@ export function LobbyPage({ hallId }) {
           <${Roadshows} roadshows=${data.roadshows} />
         </aside>
       </div>
-    </div>
-  `;
-}
-
-function NotFoundInline() {
-  return html`
-    <div class="notfound">
-      <h1>${t("notfound.title")}</h1>
-      <p>${t("notfound.text")}</p>
-      <p><a href="/">${t("booth.back")}</a></p>
     </div>
   `;
 }
