@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from django.conf import settings
+from pydantic import BaseModel
 
 from hallserver.realtime.connection import Connection
 from hallserver.realtime.hub import hub
@@ -26,6 +27,7 @@ from .protocol import (
     ProtocolError,
     RoomJoinData,
     RoomRef,
+    register_frame,
 )
 from .services import chat
 from .services.identity import Visitor
@@ -35,8 +37,13 @@ Handler = Callable[["Session", Any], Awaitable[dict]]
 HANDLERS: dict[str, Handler] = {}
 
 
-def action(name: str) -> Callable[[Handler], Handler]:
+def action(
+    name: str, data_model: type[BaseModel], *, id_optional: bool = False
+) -> Callable[[Handler], Handler]:
+    """Register the handler of action ``name`` and the schema of its ``data``."""
+
     def register(fn: Handler) -> Handler:
+        register_frame(name, data_model, id_optional=id_optional)
         HANDLERS[name] = fn
         return fn
 
@@ -75,10 +82,11 @@ class Session:
     async def close(self) -> None:
         """The socket is gone: leave every room."""
         presence = runtime.presence()
-        for room in list(self.rooms.values()):
-            hub.leave(self.conn, room.id)
-            await presence.exit(room, self.member, self.user)
+        rooms = list(self.rooms.values())
         self.rooms.clear()
+        hub.detach(self.conn)
+        for room in rooms:
+            await presence.exit(room, self.member, self.user)
 
     def ready_event(self) -> dict:
         return {
@@ -92,12 +100,12 @@ class Session:
         }
 
 
-@action("ping")
+@action("ping", PingData, id_optional=True)
 async def ping(session: Session, data: PingData) -> dict:
     return {"t": data.t, "server_time": time.time()}
 
 
-@action("room.join")
+@action("room.join", RoomJoinData)
 async def room_join(session: Session, data: RoomJoinData) -> dict:
     room = await session.enterable(data.room)
     first_time = room.id not in session.rooms
@@ -138,7 +146,7 @@ async def room_join(session: Session, data: RoomJoinData) -> dict:
     return result
 
 
-@action("room.leave")
+@action("room.leave", RoomRef)
 async def room_leave(session: Session, data: RoomRef) -> dict:
     room = session.joined(data.room)
     del session.rooms[room.id]
@@ -147,7 +155,7 @@ async def room_leave(session: Session, data: RoomRef) -> dict:
     return {}
 
 
-@action("chat.send")
+@action("chat.send", ChatSendData)
 async def chat_send(session: Session, data: ChatSendData) -> dict:
     if session.visitor is None:
         raise ProtocolError(ErrorCode.AUTH_REQUIRED, "Log in or enter as a guest to chat.")
@@ -165,14 +173,14 @@ async def chat_send(session: Session, data: ChatSendData) -> dict:
     return {"seq": row["seq"], "id": row["pk"]}
 
 
-@action("chat.history")
+@action("chat.history", ChatHistoryData)
 async def chat_history(session: Session, data: ChatHistoryData) -> dict:
     room = session.rooms.get(data.room) or await session.enterable(data.room)
     messages, has_more = await chat.history(room.id, data.before, data.limit)
     return {"messages": messages, "has_more": has_more}
 
 
-@action("presence.list")
+@action("presence.list", RoomRef)
 async def presence_list(session: Session, data: RoomRef) -> dict:
     room = session.joined(data.room)
     return await runtime.presence().listing(room)

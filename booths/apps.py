@@ -6,6 +6,7 @@ class BoothsConfig(AppConfig):
     verbose_name = "Expo and booths"
 
     def ready(self) -> None:
-        from . import runtime, signals  # noqa: F401  (signals register room creation)
+        # signals: room creation; actions: the protocol's actions and their schemas.
+        from . import actions, runtime, signals  # noqa: F401
 
         runtime.install()

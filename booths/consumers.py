@@ -55,6 +55,7 @@ class HallConsumer(AsyncWebsocketConsumer):
         else:
             conn = QueuedConnection(self.base_send, conf["SEND_QUEUE_FRAMES"], user_id)
         log.debug("connection %s (%s) for user %s", conn.id, type(conn).__name__, user_id)
+        hub.attach(conn)
         self.session = Session(conn, visitor)
         conn.meta = self.session
         conn.write(OutFrame(event("session.ready", self.session.ready_event())))

@@ -1,16 +1,17 @@
 """Inbound frame schemas (pydantic v2) and error codes: the code side of docs/protocol.md.
 
 A frame is validated in one pass straight from JSON text by a discriminated union on
-``action``; :func:`parse_frame` turns every way a frame can be wrong into a
-:class:`ProtocolError` with the right code, keeping the request id when it can be read.
+``action`` over every registered action (:func:`register_frame`); :func:`parse_frame` turns
+every way a frame can be wrong into a :class:`ProtocolError` with the right code, keeping the
+request id when it can be read.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Union
 
 import orjson
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, create_model
 
 RequestId = Annotated[int, Field(ge=0, le=2**53)] | Annotated[str, Field(max_length=64)]
 RoomId = Annotated[int, Field(ge=1, le=2**53)]
@@ -33,7 +34,12 @@ class ErrorCode:
     SERVER_ERROR = "server.error"
 
 
-ALL_ERROR_CODES = frozenset(v for k, v in vars(ErrorCode).items() if k.isupper())
+ALL_ERROR_CODES: set[str] = {v for k, v in vars(ErrorCode).items() if k.isupper()}
+
+
+def register_error_codes(*codes: str) -> None:
+    """Declare error codes of another app (each must be documented in docs/protocol.md)."""
+    ALL_ERROR_CODES.update(codes)
 
 
 class ProtocolError(Exception):
@@ -75,54 +81,46 @@ class ChatHistoryData(RoomRef):
 
 class _Frame(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
-    id: RequestId
 
 
-class PingFrame(_Frame):
-    action: Literal["ping"]
-    id: RequestId | None = None
-    data: PingData = PingData()
+# Frame models by action name. Apps add their actions with register_frame() (through
+# booths.actions.action), so the union below is rebuilt when the set changes.
+FRAMES: dict[str, type[_Frame]] = {}
+ACTIONS: set[str] = set()
+_adapter: TypeAdapter | None = None
 
 
-class RoomJoinFrame(_Frame):
-    action: Literal["room.join"]
-    data: RoomJoinData
+def register_frame(name: str, data_model: type[BaseModel], *, id_optional: bool = False) -> None:
+    """Declare the frame of action ``name``: ``{"action": name, "id": ..., "data": ...}``."""
+    global _adapter
+    try:
+        default_data = data_model()
+    except ValidationError:
+        default_data = ...  # data is required
+    model = create_model(
+        f"{name}.frame",
+        __base__=_Frame,
+        action=(Literal[name], ...),
+        id=(RequestId | None, None) if id_optional else (RequestId, ...),
+        data=(data_model, default_data),
+    )
+    FRAMES[name] = model
+    ACTIONS.add(name)
+    _adapter = None
 
 
-class RoomLeaveFrame(_Frame):
-    action: Literal["room.leave"]
-    data: RoomRef
+def _frame_adapter() -> TypeAdapter:
+    global _adapter
+    if _adapter is None:
+        union = Union[tuple(FRAMES.values())]  # noqa: UP007 - built at run time
+        _adapter = TypeAdapter(Annotated[union, Field(discriminator="action")])
+    return _adapter
 
 
-class ChatSendFrame(_Frame):
-    action: Literal["chat.send"]
-    data: ChatSendData
-
-
-class ChatHistoryFrame(_Frame):
-    action: Literal["chat.history"]
-    data: ChatHistoryData
-
-
-class PresenceListFrame(_Frame):
-    action: Literal["presence.list"]
-    data: RoomRef
-
-
-AnyFrame = (
-    PingFrame | RoomJoinFrame | RoomLeaveFrame | ChatSendFrame | ChatHistoryFrame
-    | PresenceListFrame
-)
-InboundFrame = Annotated[AnyFrame, Field(discriminator="action")]
-ACTIONS = frozenset(f.model_fields["action"].annotation.__args__[0] for f in AnyFrame.__args__)
-_adapter: TypeAdapter[InboundFrame] = TypeAdapter(InboundFrame)
-
-
-
-def parse_frame(text: str | bytes) -> AnyFrame:
+def parse_frame(text: str | bytes) -> Any:
     """Validate one inbound frame, or raise :class:`ProtocolError`."""
     try:
-        return _adapter.validate_json(text)
+        return _frame_adapter().validate_json(text)
     except ValidationError as exc:
         raise _explain(text, exc) from None
 

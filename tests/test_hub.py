@@ -511,6 +511,35 @@ async def test_two_hubs_share_a_room_over_redis_pubsub(redis_layers, redis_url, 
         await client.aclose()
 
 
+async def test_frames_and_control_reach_a_users_sockets_on_another_process(redis_layers):
+    hub_a, hub_b = Hub("proc-a"), Hub("proc-b")
+    try:
+        await hub_a.start()
+        await hub_b.start()
+        tab1, tab2, other = FakeConnection(7), FakeConnection(7), FakeConnection(8)
+        for conn in (tab1, other):
+            hub_b.attach(conn)
+        hub_a.attach(tab2)
+        await hub_a.to_user(7, text=notice("to seven"))
+        await until(lambda: notice("to seven") in tab1.texts and notice("to seven") in tab2.texts)
+        assert other.texts == []
+        # One socket by its address, from the other process.
+        assert await hub_a.to_connection(other.address, notice("just you"))
+        await until(lambda: notice("just you") in other.texts)
+        assert notice("just you") not in tab1.texts
+        assert not await hub_a.to_connection("no-address", notice("x"))
+        # A control message closes every socket of the user, wherever it is.
+        await hub_b.to_user(7, control={"op": "close", "code": 4003, "reason": "banned"})
+        await until(lambda: tab1.closed and tab2.closed)
+        assert tab1.close_codes == [4003] == tab2.close_codes
+        assert '"banned"' in tab2.texts[-1] and not other.closed
+        hub_b.detach(tab1)
+        assert 7 not in hub_b.users and tab1.id not in hub_b.connections
+    finally:
+        await hub_a.stop()
+        await hub_b.stop()
+
+
 # --- QueuedConnection ----------------------------------------------------------------------------
 
 class GatedSend:

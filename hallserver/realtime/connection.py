@@ -28,7 +28,7 @@ Send = Callable[[dict[str, Any]], Awaitable[None]]
 class Connection:
     """State the hub keeps per socket. Subclasses decide how bytes reach the socket."""
 
-    __slots__ = ("closed", "id", "meta", "pending", "rooms", "seen", "user_id")
+    __slots__ = ("address", "closed", "id", "meta", "pending", "rooms", "seen", "user_id")
 
     def __init__(self, user_id: int | None = None) -> None:
         self.id = next(_ids)
@@ -39,6 +39,8 @@ class Connection:
         # Rooms being joined: live chat frames wait here until the join reply went out.
         self.pending: dict[int, list[tuple[int, OutFrame]]] = {}
         self.closed = False
+        # Where other processes send frames for this socket (set by Hub.attach).
+        self.address = ""
         # Free slot for the layer above (the consumer's session).
         self.meta: Any = None
 

@@ -29,7 +29,7 @@ from typing import Any
 from channels.layers import get_channel_layer
 
 from .connection import Connection
-from .frames import OutFrame
+from .frames import OutFrame, event
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +38,10 @@ GapFetcher = Callable[[int, int, int], Awaitable[list[tuple[int, str]]]]
 #: ``rooms`` → ``{room: last_seq}``
 SeqLoader = Callable[[Iterable[int]], Awaitable[dict[int, int]]]
 
+#: ``(connection, data)`` → None: what a control message of some ``op`` does to a local socket.
+ControlHandler = Callable[[Connection, dict], None]
+
+ALL_PROCESSES = "hub.all"  # the group every hub is in, for messages to users and broadcasts
 GAP_WAIT = 0.25  # seconds an out-of-order frame waits before the gap is fetched
 SWEEP_INTERVAL = 5.0  # seconds between sequence sweeps
 UNSUBSCRIBE_GRACE = 30.0  # seconds a room stays subscribed after its last local member left
@@ -76,6 +80,11 @@ class Hub:
         self.layer_alias = layer_alias
         self.process_id = f"{socket.gethostname()}-{os.getpid()}-{id(self):x}"
         self.rooms: dict[int, RoomState] = {}
+        # Local connections by user id, for messages addressed to a user.
+        self.users: dict[int, set[Connection]] = {}
+        # Local connections by id, for messages addressed to one connection.
+        self.connections: dict[int, Connection] = {}
+        self.control_handlers: dict[str, ControlHandler] = {"close": _close_connection}
         self.channel: str | None = None
         self.gap_fetcher: GapFetcher | None = None
         self.seq_loader: SeqLoader | None = None
@@ -103,6 +112,7 @@ class Hub:
             if self._layer is None:
                 raise RuntimeError("Hallserver needs a channel layer (CHANNEL_LAYERS['default']).")
             self.channel = await self._layer.new_channel("hub.")
+            await self._layer.group_add(ALL_PROCESSES, self.channel)
             self._tasks = [
                 loop.create_task(self._receive_loop(), name="hub-receive"),
                 loop.create_task(self._sweep_loop(), name="hub-sweep"),
@@ -116,6 +126,8 @@ class Hub:
         self._loop = loop
         self.channel = None
         self.rooms = {}
+        self.users = {}
+        self.connections = {}
         self._start_lock = asyncio.Lock()
         self._publish_slots = asyncio.Semaphore(32)
 
@@ -128,6 +140,25 @@ class Hub:
         self._tasks = []
         self.channel = None
         self.rooms = {}
+
+    # --- connections ----------------------------------------------------------------------------
+    def attach(self, conn: Connection) -> None:
+        """Register a new socket so that messages to its user or its address reach it."""
+        conn.address = f"{self.channel}|{conn.id}"
+        self.connections[conn.id] = conn
+        if conn.user_id is not None:
+            self.users.setdefault(conn.user_id, set()).add(conn)
+
+    def detach(self, conn: Connection) -> None:
+        """The socket is gone: leave its rooms and forget it."""
+        self.disconnect(conn)
+        self.connections.pop(conn.id, None)
+        if conn.user_id is not None:
+            local = self.users.get(conn.user_id)
+            if local is not None:
+                local.discard(conn)
+                if not local:
+                    del self.users[conn.user_id]
 
     # --- membership -----------------------------------------------------------------------------
     async def join(self, conn: Connection, room: int) -> None:
@@ -208,6 +239,32 @@ class Hub:
         async with self._publish_slots:
             await self._layer.group_send(room_group(room), message)
 
+    async def to_user(self, user_id: int, text: str | None = None,
+                      control: dict | None = None) -> None:
+        """Send a frame (and/or a control message) to every socket of a user, on any process."""
+        await self.start()
+        message: dict[str, Any] = {"type": "hub.user", "user": user_id}
+        if text is not None:
+            message["frame"] = text
+        if control is not None:
+            message["control"] = control
+        async with self._publish_slots:
+            await self._layer.group_send(ALL_PROCESSES, message)
+
+    async def to_connection(self, address: str, text: str) -> bool:
+        """Send a frame to one socket by its ``conn.address``; False if the address is bad."""
+        await self.start()
+        channel, _, conn_id = address.rpartition("|")
+        if not channel or not conn_id.isdigit():
+            return False
+        message = {"type": "hub.conn", "conn": int(conn_id), "frame": text}
+        if channel == self.channel:
+            self.on_conn_frame(message)
+            return True
+        async with self._publish_slots:
+            await self._layer.send(channel, message)
+        return True
+
     # --- receiving ------------------------------------------------------------------------------
     async def _receive_loop(self) -> None:
         layer, channel = self._layer, self.channel
@@ -221,10 +278,36 @@ class Hub:
                 await asyncio.sleep(0.5)
                 continue
             try:
-                if message.get("type") == "hub.room":
+                kind = message.get("type")
+                if kind == "hub.room":
                     self.on_room_frame(message["room"], message.get("seq"), message["frame"])
+                elif kind == "hub.user":
+                    self.on_user_message(message)
+                elif kind == "hub.conn":
+                    self.on_conn_frame(message)
             except Exception:
                 log.exception("hub could not handle %r", message.get("type"))
+
+    def on_user_message(self, message: dict) -> None:
+        local = self.users.get(message["user"])
+        if not local:
+            return
+        text, control = message.get("frame"), message.get("control")
+        frame = OutFrame(text) if text is not None else None
+        for conn in list(local):
+            if frame is not None:
+                conn.write(frame)
+            if control is not None:
+                handler = self.control_handlers.get(control.get("op", ""))
+                if handler is None:
+                    log.warning("unknown control op %r", control.get("op"))
+                else:
+                    handler(conn, control)
+
+    def on_conn_frame(self, message: dict) -> None:
+        conn = self.connections.get(message["conn"])
+        if conn is not None:
+            conn.write(OutFrame(message["frame"]))
 
     def on_room_frame(self, room: int, seq: int | None, text: str) -> None:
         state = self.rooms.get(room)
@@ -314,6 +397,15 @@ class Hub:
                 raise
             except Exception:
                 log.exception("sequence sweep failed")
+
+
+def _close_connection(conn: Connection, data: dict) -> None:
+    """Control op ``close``: tell the client why, then close its socket with ``code``."""
+    reason = data.get("reason")
+    if reason:
+        conn.write(OutFrame(event("session.closing", {"code": reason,
+                                                      "message": data.get("message", "")})))
+    conn.close(int(data.get("code", 1000)))
 
 
 hub = Hub()
