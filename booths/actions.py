@@ -15,10 +15,12 @@ from django.conf import settings
 from pydantic import BaseModel
 
 from hallserver.realtime.connection import Connection
+from hallserver.realtime.frames import event
 from hallserver.realtime.hub import hub
 
 from . import runtime
-from .models import Room
+from .models import FilteredWord, Room
+from .permissions import can, may_enter
 from .protocol import (
     ChatHistoryData,
     ChatSendData,
@@ -30,8 +32,9 @@ from .protocol import (
     register_frame,
 )
 from .services import chat
+from .services import moderation as moderation_data
 from .services.identity import Visitor
-from .services.rooms import RoomInfo, directory, may_enter
+from .services.rooms import RoomInfo, directory
 
 Handler = Callable[["Session", Any], Awaitable[dict]]
 HANDLERS: dict[str, Handler] = {}
@@ -53,17 +56,40 @@ def action(
 class Session:
     """One visitor's connection: who they are and which rooms they are in."""
 
-    def __init__(self, conn: Connection, visitor: Visitor | None) -> None:
+    def __init__(self, conn: Connection, visitor: Visitor | None,
+                 address: str | None = None) -> None:
         self.conn = conn
         self.visitor = visitor
+        self.address = address
         self.user = {"id": visitor.id, "name": visitor.name} if visitor else None
         self.member = runtime.presence().member_key(self.user, conn.id, hub.process_id)
         self.rooms: dict[int, RoomInfo] = {}
+        self.counted = False  # whether this socket counts towards the user's connection cap
         self.after_reply: list[Callable[[], None]] = []
         self.limits = settings.HALLSERVER
 
     async def handle(self, name: str, data: Any) -> dict:
+        wait = await runtime.limits().connection(self.conn.id)
+        if wait is not None:
+            raise ProtocolError(ErrorCode.RATE_LIMITED, "Too many requests; slow down.",
+                                extra={"retry_after": wait})
         return await HANDLERS[name](self, data)
+
+    async def content_limit(self, name: str) -> None:
+        """Count one more message/report/question of this user and address, or refuse it."""
+        wait = await runtime.limits().content(name, self.visitor.id, self.address)
+        if wait is not None:
+            raise ProtocolError(ErrorCode.RATE_LIMITED,
+                                f"Too many messages; wait {wait:g} s.",
+                                extra={"retry_after": wait})
+
+    async def leave_room(self, room_id: int) -> None:
+        """Leave a room (on request, or when kicked)."""
+        room = self.rooms.pop(room_id, None)
+        if room is None:
+            return
+        hub.leave(self.conn, room.id)
+        await runtime.presence().exit(room, self.member, self.user)
 
     def joined(self, room_id: int) -> RoomInfo:
         room = self.rooms.get(room_id)
@@ -76,7 +102,7 @@ class Session:
         if room is None:
             raise ProtocolError(ErrorCode.ROOM_NOT_FOUND, f"No room {room_id}.")
         if not may_enter(self.visitor, room):
-            raise ProtocolError(ErrorCode.ROOM_FORBIDDEN, "This room is for the booth's staff.")
+            raise ProtocolError(ErrorCode.ROOM_FORBIDDEN, "You may not enter this room.")
         return room
 
     async def close(self) -> None:
@@ -87,6 +113,25 @@ class Session:
         hub.detach(self.conn)
         for room in rooms:
             await presence.exit(room, self.member, self.user)
+        if self.counted:
+            self.counted = False
+            await presence.store.remove(-self.visitor.id, self._connection_key)
+
+    @property
+    def _connection_key(self) -> str:
+        return f"c{self.conn.address}"
+
+    async def count_connection(self) -> bool:
+        """Count this socket among its user's open connections (on every process); False if
+        the user already has as many as allowed. The count uses the presence store with the
+        negative user id as its key, so dead processes' sockets are reaped the same way."""
+        store = runtime.presence().store
+        _, count = await store.add(-self.visitor.id, self._connection_key, None)
+        if count > self.limits["MAX_CONNECTIONS_PER_USER"]:
+            await store.remove(-self.visitor.id, self._connection_key)
+            return False
+        self.counted = True
+        return True
 
     def ready_event(self) -> dict:
         return {
@@ -120,10 +165,10 @@ async def room_join(session: Session, data: RoomJoinData) -> dict:
             messages, has_more, last = await chat.latest(room.id, session.limits["HISTORY_PAGE"])
             result.update(history=messages, has_more=has_more)
         else:
-            messages, last, reset = await chat.since(
+            messages, last, reset, deleted = await chat.since(
                 room.id, data.since, session.limits["RESUME_LIMIT"]
             )
-            result.update(missed=messages, reset=reset)
+            result.update(missed=messages, reset=reset, deleted=deleted)
         presence = runtime.presence()
         if first_time:
             await presence.enter(room, session.member, session.user)
@@ -143,34 +188,60 @@ async def room_join(session: Session, data: RoomJoinData) -> dict:
     session.rooms[room.id] = room
     session.after_reply.append(lambda: conn.end_sync(room.id, last))
     result["room"] = room.public(last)
+    result["room"]["pinned"] = (await chat.get_message(room.id, room.pinned_seq)
+                                if room.pinned_seq else None)
     return result
 
 
 @action("room.leave", RoomRef)
 async def room_leave(session: Session, data: RoomRef) -> dict:
-    room = session.joined(data.room)
-    del session.rooms[room.id]
-    hub.leave(session.conn, room.id)
-    await runtime.presence().exit(room, session.member, session.user)
+    session.joined(data.room)
+    await session.leave_room(data.room)
     return {}
 
 
 @action("chat.send", ChatSendData)
 async def chat_send(session: Session, data: ChatSendData) -> dict:
-    if session.visitor is None:
+    visitor = session.visitor
+    if visitor is None:
         raise ProtocolError(ErrorCode.AUTH_REQUIRED, "Log in or enter as a guest to chat.")
     room = session.joined(data.room)
-    if room.read_only:
-        raise ProtocolError(ErrorCode.ROOM_READ_ONLY, "This room is read-only.")
+    if not can(visitor, "chat.send", room):
+        raise ProtocolError(ErrorCode.PERM_DENIED, "You may not chat here.")
     body = data.body.strip()
     if not body:
         raise ProtocolError(ErrorCode.CHAT_EMPTY, "The message is empty.")
     limit = session.limits["MAX_CHAT_CHARS"]
     if len(body) > limit:
         raise ProtocolError(ErrorCode.CHAT_TOO_LONG, f"Messages have at most {limit} characters.")
-    row = await chat.store_message(room, session.visitor, body)
-    await hub.publish(room.id, chat.message_frame(room.id, row), row["seq"])
+    await session.content_limit("chat.send")
+    privileged = can(visitor, "chat.bypass_limits", room)
+    hit = None if privileged else await runtime.word_filter().check(body)
+    if hit is not None:
+        word, verdict = hit
+        if verdict == FilteredWord.Action.BLOCK:
+            raise ProtocolError(ErrorCode.CHAT_BLOCKED,
+                                "Your message contains a word that is not allowed here.")
+        held = await moderation_data.hold(room, visitor, body, word)
+        await tell_moderators(room, "mod.held", held)
+        return {"held": True}
+    row = await chat.store_message(room, visitor, body, privileged)
+    await publish_message(room, row)
     return {"seq": row["seq"], "id": row["pk"]}
+
+
+async def publish_message(room: RoomInfo, row: dict) -> None:
+    """Deliver a stored chat message to its room and to the moderators' live feed."""
+    await hub.publish(room.id, chat.message_frame(room.id, row), row["seq"])
+    if room.kind != Room.Kind.MODERATION:
+        await tell_moderators(room, "mod.feed", chat.message_data(room.id, row))
+
+
+async def tell_moderators(room: RoomInfo | None, name: str, data: dict,
+                          hall: int | None = None) -> None:
+    """Send an event to the moderators' rooms concerned by ``room`` (or ``hall``)."""
+    for mod_room in await directory.moderation_rooms(room.hall_id if room else hall):
+        await hub.publish(mod_room, event(name, data))
 
 
 @action("chat.history", ChatHistoryData)

@@ -7,6 +7,6 @@ class BoothsConfig(AppConfig):
 
     def ready(self) -> None:
         # signals: room creation; actions: the protocol's actions and their schemas.
-        from . import actions, runtime, signals  # noqa: F401
+        from . import actions, moderation, runtime, signals  # noqa: F401
 
         runtime.install()

@@ -20,6 +20,7 @@ from hallserver.realtime.server import DIRECT_EXTENSION
 from .actions import Session
 from .protocol import ErrorCode, ProtocolError, parse_frame
 from .services.identity import visitor_for
+from .services.moderation import ban_of
 
 log = logging.getLogger(__name__)
 
@@ -56,9 +57,25 @@ class HallConsumer(AsyncWebsocketConsumer):
             conn = QueuedConnection(self.base_send, conf["SEND_QUEUE_FRAMES"], user_id)
         log.debug("connection %s (%s) for user %s", conn.id, type(conn).__name__, user_id)
         hub.attach(conn)
-        self.session = Session(conn, visitor)
-        conn.meta = self.session
-        conn.write(OutFrame(event("session.ready", self.session.ready_event())))
+        client = self.scope.get("client")
+        self.session = session = Session(conn, visitor, client[0] if client else None)
+        conn.meta = session
+        if visitor is not None:
+            ban = await ban_of(visitor.id)
+            if ban is not None:
+                self.refuse(conn, "banned", ban.reason or "You are banned from this expo.", 4003)
+                return
+            if not await session.count_connection():
+                self.refuse(conn, "too_many_connections",
+                            "Too many open connections for this user; close another tab.", 4009)
+                return
+        conn.write(OutFrame(event("session.ready", session.ready_event())))
+
+    @staticmethod
+    def refuse(conn, code: str, message: str, close_code: int) -> None:
+        """Tell the client why (browsers cannot read a refused handshake), then close."""
+        conn.write(OutFrame(event("session.closing", {"code": code, "message": message})))
+        conn.close(close_code)
 
     async def disconnect(self, code: int) -> None:
         session = self.session
@@ -93,7 +110,7 @@ class HallConsumer(AsyncWebsocketConsumer):
             conn.write(OutFrame(reply_ok(request_id, data)))
         except ProtocolError as exc:
             rid = exc.request_id if exc.request_id is not None else request_id
-            conn.write(OutFrame(reply_error(rid, exc.code, exc.message)))
+            conn.write(OutFrame(reply_error(rid, exc.code, exc.message, exc.extra)))
         except Exception:
             log.exception("action failed (request %r)", request_id)
             conn.write(OutFrame(reply_error(request_id, ErrorCode.SERVER_ERROR,

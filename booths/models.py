@@ -24,6 +24,10 @@ class Profile(models.Model):
     display_name = models.CharField(max_length=80)
     kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.VISITOR)
     organisation = models.CharField(max_length=120, blank=True)
+    # For moderators: the one hall they moderate; empty means the whole expo.
+    moderated_hall = models.ForeignKey(
+        "Hall", null=True, blank=True, on_delete=models.SET_NULL, related_name="moderators"
+    )
 
     def __str__(self) -> str:
         return f"{self.display_name} ({self.kind})"
@@ -136,6 +140,7 @@ class Room(models.Model):
         BOOTH = "booth", "Booth"
         ROADSHOW = "roadshow", "Roadshow"
         STAFF = "staff", "Booth staff room"
+        MODERATION = "moderation", "Moderators' room"
 
     kind = models.CharField(max_length=10, choices=Kind.choices)
     title = models.CharField(max_length=200)
@@ -145,11 +150,17 @@ class Room(models.Model):
     # Sequence number of the last chat message; incremented under the row lock.
     last_seq = models.BigIntegerField(default=0)
     read_only = models.BooleanField(default=False)
+    slow_mode_seconds = models.PositiveIntegerField(default=0)
+    pinned_seq = models.BigIntegerField(null=True, blank=True)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(
                 fields=["hall"], condition=models.Q(kind="lobby"), name="one_lobby_per_hall"
+            ),
+            models.UniqueConstraint(
+                fields=["hall"], condition=models.Q(kind="moderation"),
+                name="one_moderation_room_per_hall",
             ),
             models.UniqueConstraint(
                 fields=["booth", "kind"],
@@ -172,10 +183,140 @@ class ChatMessage(models.Model):
     author_staff = models.BooleanField(default=False)
     body = models.TextField()
     created_at = models.DateTimeField(default=timezone.now)
+    # A deleted message stays as a tombstone so that sequence numbers keep no gaps.
+    deleted_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["room", "seq"]
         constraints = [models.UniqueConstraint(fields=["room", "seq"], name="seq_per_room")]
+        indexes = [models.Index(fields=["room", "author", "-seq"], name="chat_by_author")]
 
     def __str__(self) -> str:
         return f"#{self.seq} {self.author_name}: {self.body[:40]}"
+
+
+class Sanction(models.Model):
+    """A mute (in one room or the whole expo) or a ban, for a time or for good."""
+
+    class Kind(models.TextChoices):
+        MUTE = "mute", "Mute"
+        BAN = "ban", "Ban"
+
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="sanctions"
+    )
+    room = models.ForeignKey(Room, null=True, blank=True, on_delete=models.CASCADE)
+    until = models.DateTimeField(null=True, blank=True, help_text="Empty: until lifted")
+    reason = models.CharField(max_length=500, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    lifted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "kind"], name="sanction_by_user")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.user} until {self.until or 'lifted'}"
+
+
+class AuditEntry(models.Model):
+    """Who did what to whom, when and why: every moderation action."""
+
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    action = models.CharField(max_length=40, db_index=True)
+    target = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    room = models.ForeignKey(Room, null=True, blank=True, on_delete=models.SET_NULL)
+    hall = models.ForeignKey(Hall, null=True, blank=True, on_delete=models.SET_NULL)
+    details = models.JSONField(default=dict, blank=True)
+    reason = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name_plural = "audit log"
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor} {self.action}"
+
+
+class Report(models.Model):
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        RESOLVED = "resolved", "Resolved"
+
+    message = models.ForeignKey(ChatMessage, on_delete=models.CASCADE, related_name="reports")
+    reporter = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL)
+    reason = models.CharField(max_length=500, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"report on {self.message}"
+
+
+class FilteredWord(models.Model):
+    """The word filter: messages containing a word (case-insensitive) are blocked or held."""
+
+    class Action(models.TextChoices):
+        BLOCK = "block", "Block the message"
+        HOLD = "hold", "Hold it for review"
+
+    word = models.CharField(max_length=80, unique=True)
+    action = models.CharField(max_length=5, choices=Action.choices, default=Action.BLOCK)
+
+    def __str__(self) -> str:
+        return f"{self.word} ({self.action})"
+
+
+class HeldMessage(models.Model):
+    """A chat message the word filter held for a moderator to release or drop."""
+
+    room = models.ForeignKey(Room, on_delete=models.CASCADE)
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
+    author_name = models.CharField(max_length=80)
+    body = models.TextField()
+    word = models.CharField(max_length=80)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"held: {self.body[:40]}"
+
+
+class Question(models.Model):
+    """A roadshow Q&A question."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting for approval"
+        APPROVED = "approved", "Approved"
+        REJECTED = "rejected", "Rejected"
+        ANSWERED = "answered", "Answered"
+
+    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="questions")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL)
+    author_name = models.CharField(max_length=80)
+    body = models.CharField(max_length=500)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    votes = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return self.body[:60]
+
+
+class QuestionVote(models.Model):
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="vote_set")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["question", "user"], name="one_vote")]
+
+    def __str__(self) -> str:
+        return f"{self.user} +1 {self.question}"

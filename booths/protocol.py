@@ -32,6 +32,18 @@ class ErrorCode:
     CHAT_EMPTY = "chat.empty"
     CHAT_TOO_LONG = "chat.too_long"
     SERVER_ERROR = "server.error"
+    PERM_DENIED = "perm.denied"
+    USER_NOT_FOUND = "user.not_found"
+    MESSAGE_NOT_FOUND = "message.not_found"
+    CHAT_MUTED = "chat.muted"
+    CHAT_SLOW_MODE = "chat.slow_mode"
+    CHAT_BLOCKED = "chat.blocked"
+    RATE_LIMITED = "rate.limited"
+    QUESTION_NOT_FOUND = "question.not_found"
+    ROADSHOW_NOT_FOUND = "roadshow.not_found"
+    ROADSHOW_NOT_LIVE = "roadshow.not_live"
+    REPORT_NOT_FOUND = "report.not_found"
+    HELD_NOT_FOUND = "held.not_found"
 
 
 ALL_ERROR_CODES: set[str] = {v for k, v in vars(ErrorCode).items() if k.isupper()}
@@ -45,11 +57,14 @@ def register_error_codes(*codes: str) -> None:
 class ProtocolError(Exception):
     """A request that is answered with an error reply; the connection carries on."""
 
-    def __init__(self, code: str, message: str, request_id: Any = None) -> None:
+    def __init__(self, code: str, message: str, request_id: Any = None,
+                 extra: dict | None = None) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
         self.request_id = request_id
+        # More fields for the error object, e.g. {"retry_after": 3}.
+        self.extra = extra or {}
 
 
 class _Data(BaseModel):

@@ -6,17 +6,39 @@ from functools import cache
 
 from django.conf import settings
 
-from hallserver.realtime.hub import hub
+from hallserver.realtime.connection import Connection
+from hallserver.realtime.hub import hub, spawn
 
 from .services import chat
+from .services.moderation import WordFilter
 from .services.presence import MemoryPresence, PresenceService, RedisPresence
+from .services.ratelimit import RateLimits
 from .services.rooms import directory
 
 
 def install() -> None:
-    """Let the hub fill chat gaps and read sequence counters from the chat store."""
+    """Let the hub fill chat gaps from the chat store, and teach it the booths app's
+    control messages (kick a socket out of a room) and process messages (a room changed)."""
     hub.gap_fetcher = chat.frames_between
     hub.seq_loader = chat.last_seqs
+    hub.control_handlers["kick"] = _kick
+    hub.process_handlers["room.changed"] = lambda data: directory.invalidate(data["room"])
+
+
+def _kick(conn: Connection, data: dict) -> None:
+    session = conn.meta
+    if session is not None and data["room"] in session.rooms:
+        spawn(session.leave_room(data["room"]))
+
+
+@cache
+def limits() -> RateLimits:
+    return RateLimits()
+
+
+@cache
+def word_filter() -> WordFilter:
+    return WordFilter(settings.HALLSERVER["WORD_FILTER_CACHE"])
 
 
 @cache

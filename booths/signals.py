@@ -13,6 +13,10 @@ def hall_rooms(sender, instance: Hall, created: bool, **kwargs) -> None:
     Room.objects.get_or_create(
         kind=Room.Kind.LOBBY, hall=instance, defaults={"title": f"{instance.name} lobby"}
     )
+    Room.objects.get_or_create(
+        kind=Room.Kind.MODERATION, hall=instance,
+        defaults={"title": f"{instance.name} moderators"},
+    )
 
 
 @receiver(post_save, sender=Booth)

@@ -49,6 +49,8 @@ def serve(host: str, port: int, announce: str | None = None) -> None:
         ping_interval=20,
         ping_timeout=30,
         application_close_timeout=5,
+        proxy_forwarded_address_header="X-Forwarded-For" if settings.PROXY_HEADERS else None,
+        proxy_forwarded_port_header="X-Forwarded-Port" if settings.PROXY_HEADERS else None,
         verbosity=0,
     ).run()
 

@@ -142,6 +142,16 @@ HALLSERVER = {
     # Chat history page size (default and maximum).
     "HISTORY_PAGE": env.int("HALLSERVER_HISTORY_PAGE", default=50),
     "HISTORY_PAGE_MAX": 200,
+    # Rate limits (the `limits` library's notation): chat messages, reports and questions per
+    # user and per address, and any action per connection.
+    "RATE_CHAT_USER": env.str("HALLSERVER_RATE_CHAT_USER", default="10/10seconds"),
+    "RATE_CHAT_ADDRESS": env.str("HALLSERVER_RATE_CHAT_ADDRESS", default="60/10seconds"),
+    "RATE_ACTIONS_CONNECTION": env.str("HALLSERVER_RATE_ACTIONS_CONNECTION",
+                                       default="50/second"),
+    # Simultaneous connections of one user (across processes).
+    "MAX_CONNECTIONS_PER_USER": env.int("HALLSERVER_MAX_CONNECTIONS_PER_USER", default=5),
+    # Seconds the word filter list is cached per process.
+    "WORD_FILTER_CACHE": env.float("HALLSERVER_WORD_FILTER_CACHE", default=5.0),
 }
 
 # --- Auth, i18n, static --------------------------------------------------------------------------
@@ -161,6 +171,8 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [("app", BASE_DIR / "frontend")]
 STATIC_ROOT = env.str("HALLSERVER_STATIC_ROOT", default=str(DATA_DIR / "static"))
+# Behind a proxy (nginx), take the client address from X-Forwarded-For.
+PROXY_HEADERS = env.bool("HALLSERVER_PROXY_HEADERS", default=False)
 # Serve /static/ from the ASGI app itself (demo and tests). Behind nginx, set this false.
 SERVE_STATIC = env.bool("HALLSERVER_SERVE_STATIC", default=True)
 
@@ -172,3 +184,4 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("HALLSERVER_LOG_LEVEL", default="INFO")},
     "loggers": {"daphne": {"level": "WARNING"}, "django.channels.server": {"level": "WARNING"}},
 }
+

@@ -27,9 +27,15 @@ def redis_url() -> Iterator[str]:
         yield url
 
 
+# Tests send bursts of messages from one user; the rate limit tests set their own limits.
+GENEROUS_LIMITS = {"RATE_CHAT_USER": "1000/second", "RATE_CHAT_ADDRESS": "1000/second",
+                   "RATE_ACTIONS_CONNECTION": "1000/second"}
+
+
 @pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
+def _test_settings(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.HALLSERVER = {**settings.HALLSERVER, **GENEROUS_LIMITS}
 
 
 @pytest.fixture(autouse=True)
@@ -40,13 +46,15 @@ def _fresh_realtime_state():
     from hallserver.realtime.hub import hub
 
     channel_layers.backends.clear()
-    runtime.presence.cache_clear()
+    for cached in (runtime.presence, runtime.limits, runtime.word_filter):
+        cached.cache_clear()
     directory.invalidate()
     hub.channel = None
     hub._loop = None
     yield
     channel_layers.backends.clear()
-    runtime.presence.cache_clear()
+    for cached in (runtime.presence, runtime.limits, runtime.word_filter):
+        cached.cache_clear()
     directory.invalidate()
 
 
@@ -122,6 +130,7 @@ def server_env(data_dir: Path, **extra: str) -> dict[str, str]:
         HALLSERVER_ALLOWED_HOSTS="127.0.0.1,localhost",
         DJANGO_SETTINGS_MODULE="hallserver.settings",
         PYTHONUNBUFFERED="1",
+        **{f"HALLSERVER_{k}": v for k, v in GENEROUS_LIMITS.items()},
     )
     env.update(extra)
     return env

@@ -17,9 +17,11 @@ from hallserver.realtime.connection import CLOSE_SLOW_CONSUMER
 
 ROOT = Path(__file__).resolve().parent.parent
 DOC = (ROOT / "docs" / "protocol.md").read_text(encoding="utf-8")
-SOURCE_DIRS = [ROOT / "booths", ROOT / "hallserver"]
+SOURCE_DIRS = [ROOT / "booths", ROOT / "hallserver", ROOT / "streaming"]
 
-EVENT_CALL = re.compile(r"""\bevent\(\s*["']([a-z_.]+)["']""")
+# event("name", ...) builds a frame; tell_moderators(room, "name", ...) sends one to moderators.
+EVENT_CALL = re.compile(
+    r"""(?:\bevent\(|\btell_moderators\([^,()]+(?:\([^()]*\))?,)\s*["']([a-z_.]+)["']""")
 
 
 def section(title: str) -> str:
@@ -31,6 +33,34 @@ def section(title: str) -> str:
 
 def headings(text: str) -> list[str]:
     return re.findall(r"^### `([^`]+)`\s*$", text, re.M)
+
+
+def subsections(text: str) -> list[tuple[str, str]]:
+    """(heading, body) of every ``### `` subsection of ``text``."""
+    return re.findall(r"^### ([^\n]+)\n(.*?)(?=^### |\Z)", text, re.M | re.S)
+
+
+def documented_actions() -> list[str]:
+    """Actions: backticked names in ``### `` headings outside "Events" (``### `a` / `b` ``),
+    and list items ``- `name` `data`: ...`` (e.g. the Q&A actions)."""
+    text = re.sub(r"^## Events\n.*?(?=^## )", "", DOC, flags=re.M | re.S)
+    names = []
+    for heading, body in subsections(text):
+        if "event" in heading.lower():
+            continue
+        names += re.findall(r"`([a-z_]+(?:\.[a-z_]+)?)`", heading)
+        names += re.findall(r"^- `([a-z_]+(?:\.[a-z_]+)?)` `data`", body, re.M)
+    return names
+
+
+def documented_events() -> set[str]:
+    """Events: ``### `` headings under "## Events", and list items ``- `name` ...`` of every
+    subsection whose heading says "events"."""
+    names = set(headings(section("Events")))
+    for heading, body in subsections(DOC):
+        if "events" in heading.lower():
+            names.update(re.findall(r"^- `([a-z_]+\.[a-z_]+|[a-z_]+)`", body, re.M))
+    return names
 
 
 def table_codes(text: str) -> list[str]:
@@ -83,13 +113,13 @@ def test_errors_named_under_actions_are_known_codes():
 
 
 def test_action_headings_are_exactly_the_actions_and_their_handlers():
-    documented = headings(section("Actions"))
+    documented = documented_actions()
     assert len(documented) == len(set(documented))
     assert set(documented) == set(ACTIONS) == set(actions.HANDLERS)
 
 
 def test_event_headings_are_exactly_the_events_the_server_emits():
-    documented = set(headings(section("Events")))
+    documented = documented_events()
     emitted = emitted_events()
     assert {"chat.message", "presence.update", "session.ready"} <= emitted  # the regex works
     assert emitted - documented == set(), "emitted but not documented"
@@ -117,7 +147,7 @@ def test_no_action_example_is_broken_json():
 
 
 def test_event_examples_name_documented_events():
-    documented = set(headings(section("Events")))
+    documented = documented_events()
     events = [value["event"] for _, value in json_examples()
               if isinstance(value, dict) and "event" in value]
     assert "session.ready" in events

@@ -60,13 +60,15 @@ def test_every_place_has_its_rooms():
 
     for hall in Hall.objects.all():
         assert Room.objects.filter(kind=Room.Kind.LOBBY, hall=hall).count() == 1
+        assert Room.objects.filter(kind=Room.Kind.MODERATION, hall=hall).count() == 1
     for booth in Booth.objects.all():
         assert Room.objects.filter(kind=Room.Kind.BOOTH, booth=booth).count() == 1
         assert Room.objects.filter(kind=Room.Kind.STAFF, booth=booth).count() == 1
     for roadshow in Roadshow.objects.all():
         assert Room.objects.get(kind=Room.Kind.ROADSHOW, roadshow=roadshow).booth == roadshow.booth
-    expected = report.halls + 2 * report.booths + report.roadshows
-    assert report.rooms == Room.objects.count() == expected
+    expected = 2 * report.halls + 2 * report.booths + report.roadshows
+    expo_wide = Room.objects.filter(kind=Room.Kind.MODERATION, hall__isnull=True).count()
+    assert report.rooms == Room.objects.count() - expo_wide == expected
 
 
 def test_roadshows_today_with_one_live():

@@ -13,18 +13,22 @@ from collections.abc import Iterable
 from channels.db import database_sync_to_async
 from django.db import transaction
 from django.db.models import F
+from django.utils import timezone
 
 from hallserver.realtime.frames import event
 
-from ..models import ChatMessage, Room
+from ..models import ChatMessage, Room, Sanction
+from ..protocol import ErrorCode, ProtocolError
+from . import sanctions
 from .identity import Visitor
 from .rooms import RoomInfo
 
-MESSAGE_FIELDS = ("pk", "seq", "body", "created_at", "author_id", "author_name", "author_staff")
+MESSAGE_FIELDS = ("pk", "seq", "body", "created_at", "author_id", "author_name", "author_staff",
+                  "deleted_at")
 
 
 def message_data(room_id: int, row: dict) -> dict:
-    return {
+    data = {
         "room": room_id,
         "seq": row["seq"],
         "id": row["pk"],
@@ -32,6 +36,10 @@ def message_data(room_id: int, row: dict) -> dict:
         "ts": row["created_at"].timestamp(),
         "user": {"id": row["author_id"], "name": row["author_name"], "staff": row["author_staff"]},
     }
+    if row.get("deleted_at") is not None:
+        data["deleted"] = True
+        data["body"] = ""
+    return data
 
 
 def message_frame(room_id: int, row: dict) -> str:
@@ -39,18 +47,63 @@ def message_frame(room_id: int, row: dict) -> str:
 
 
 @database_sync_to_async
-def store_message(room: RoomInfo, visitor: Visitor, body: str) -> dict:
-    """Store a message and return its row (as :func:`message_data` takes it)."""
+def store_message(room: RoomInfo, visitor: Visitor, body: str, privileged: bool = False) -> dict:
+    """Store a message and return its row (as :func:`message_data` takes it).
+
+    Refusals that depend on the room's current state are checked in the same transaction, so
+    they hold on every process at once: a mute or ban of the sender, a read-only lock and slow
+    mode (the last two not for ``privileged`` senders: moderators, the booth's staff).
+    """
+    now = timezone.now()
     with transaction.atomic():
+        mute = sanctions.active(visitor.id, Sanction.Kind.MUTE, room.id, now)
+        if mute is not None or sanctions.active(visitor.id, Sanction.Kind.BAN, None, now):
+            until = mute.until.timestamp() if mute is not None and mute.until else None
+            raise ProtocolError(ErrorCode.CHAT_MUTED, "You are muted here" + (
+                f" until {mute.until:%H:%M} UTC." if until else "."), extra={"until": until})
+        state = Room.objects.filter(pk=room.id).values("read_only", "slow_mode_seconds").get()
+        if not privileged:
+            if state["read_only"]:
+                raise ProtocolError(ErrorCode.ROOM_READ_ONLY, "This room is read-only.")
+            if state["slow_mode_seconds"]:
+                last = (ChatMessage.objects.filter(room_id=room.id, author_id=visitor.id)
+                        .order_by("-seq").values_list("created_at", flat=True).first())
+                wait = state["slow_mode_seconds"] - (now - last).total_seconds() if last else 0
+                if wait > 0:
+                    raise ProtocolError(
+                        ErrorCode.CHAT_SLOW_MODE,
+                        f"Slow mode: one message every {state['slow_mode_seconds']} s.",
+                        extra={"retry_after": round(wait, 1)},
+                    )
         Room.objects.filter(pk=room.id).update(last_seq=F("last_seq") + 1)
         seq = Room.objects.filter(pk=room.id).values_list("last_seq", flat=True).get()
         msg = ChatMessage.objects.create(
             room_id=room.id, seq=seq, author_id=visitor.id, author_name=visitor.name,
-            author_staff=room.is_staff(visitor.id), body=body,
+            author_staff=room.is_staff(visitor.id), body=body, created_at=now,
         )
     return {"pk": msg.pk, "seq": seq, "body": body, "created_at": msg.created_at,
             "author_id": visitor.id, "author_name": visitor.name,
-            "author_staff": msg.author_staff}
+            "author_staff": msg.author_staff, "deleted_at": None}
+
+
+@database_sync_to_async
+def delete_message(room_id: int, seq: int) -> dict:
+    """Turn a message into a tombstone; returns its row as it was (for the audit log)."""
+    with transaction.atomic():
+        row = (ChatMessage.objects.select_for_update().filter(room_id=room_id, seq=seq)
+               .values(*MESSAGE_FIELDS).first())
+        if row is None:
+            raise ProtocolError(ErrorCode.MESSAGE_NOT_FOUND, f"No message {seq} in this room.")
+        ChatMessage.objects.filter(pk=row["pk"]).update(deleted_at=timezone.now(), body="")
+    return row
+
+
+@database_sync_to_async
+def get_message(room_id: int, seq: int) -> dict:
+    row = ChatMessage.objects.filter(room_id=room_id, seq=seq).values(*MESSAGE_FIELDS).first()
+    if row is None:
+        raise ProtocolError(ErrorCode.MESSAGE_NOT_FOUND, f"No message {seq} in this room.")
+    return message_data(room_id, row)
 
 
 @database_sync_to_async
@@ -70,17 +123,22 @@ def history(room_id: int, before: int | None, limit: int) -> tuple[list[dict], b
 
 
 @database_sync_to_async
-def since(room_id: int, after: int, limit: int) -> tuple[list[dict], int, bool]:
-    """Messages with ``seq > after``: (messages, last seq covered, reset).
+def since(room_id: int, after: int, limit: int) -> tuple[list[dict], int, bool, list[int]]:
+    """Messages with ``seq > after``: (messages, last seq covered, reset, deleted).
 
     ``reset`` is true when more than ``limit`` were missed; the client must reload.
+    ``deleted`` lists messages up to ``after`` (among the last ``limit``) that are tombstones
+    now, so a returning client can remove what was deleted while it was away.
     """
     last = Room.objects.filter(pk=room_id).values_list("last_seq", flat=True).get()
+    deleted = list(ChatMessage.objects.filter(
+        room_id=room_id, seq__lte=after, seq__gt=after - limit, deleted_at__isnull=False,
+    ).order_by("seq").values_list("seq", flat=True))
     if last - after > limit:
-        return [], last, True
+        return [], last, True, deleted
     rows = ChatMessage.objects.filter(room_id=room_id, seq__gt=after, seq__lte=last)
     rows = rows.order_by("seq").values(*MESSAGE_FIELDS)
-    return [message_data(room_id, r) for r in rows], last, False
+    return [message_data(room_id, r) for r in rows], last, False, deleted
 
 
 @database_sync_to_async

@@ -16,6 +16,8 @@ class Visitor:
     kind: str
     staff_of: frozenset[int]
     is_moderator: bool
+    is_admin: bool = False
+    moderated_hall: int | None = None
 
     def public(self) -> dict:
         return {"id": self.id, "name": self.name, "kind": self.kind,
@@ -38,5 +40,18 @@ def visitor_for(user: AbstractBaseUser | AnonymousUser | None) -> Visitor | None
     kind = profile.kind if profile else Profile.Kind.VISITOR
     name = profile.display_name if profile and profile.display_name else user.get_username()
     staff_of = frozenset(BoothStaff.objects.filter(user=user).values_list("booth_id", flat=True))
-    is_moderator = bool(user.is_superuser or user.is_staff or kind == Profile.Kind.MODERATOR)
-    return Visitor(user.pk, name, kind, staff_of, is_moderator)
+    is_admin = bool(user.is_superuser)
+    is_moderator = is_admin or kind == Profile.Kind.MODERATOR
+    hall = profile.moderated_hall_id if profile and kind == Profile.Kind.MODERATOR else None
+    return Visitor(user.pk, name, kind, staff_of, is_moderator, is_admin, hall)
+
+
+async def visitor_for_id(user_id: int) -> Visitor:
+    """The snapshot of a user by id (e.g. the author of a held message)."""
+    from channels.db import database_sync_to_async
+    from django.contrib.auth import get_user_model
+
+    user = await database_sync_to_async(get_user_model().objects.get)(pk=user_id)
+    visitor = await database_sync_to_async(visitor_for)(user)
+    assert visitor is not None
+    return visitor

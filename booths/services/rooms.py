@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from channels.db import database_sync_to_async
 
 from ..models import BoothStaff, Room
-from .identity import Visitor
 
 CACHE_SECONDS = 30.0
 
@@ -23,21 +22,16 @@ class RoomInfo:
     roadshow_id: int | None
     read_only: bool
     staff_ids: frozenset[int]
+    slow_mode: int = 0
+    pinned_seq: int | None = None
 
     def public(self, last_seq: int) -> dict:
         return {"id": self.id, "kind": self.kind, "title": self.title, "hall": self.hall_id,
                 "booth": self.booth_id, "roadshow": self.roadshow_id,
-                "read_only": self.read_only, "last_seq": last_seq}
+                "read_only": self.read_only, "slow_mode": self.slow_mode, "last_seq": last_seq}
 
     def is_staff(self, user_id: int | None) -> bool:
         return user_id is not None and user_id in self.staff_ids
-
-
-def may_enter(visitor: Visitor | None, room: RoomInfo) -> bool:
-    """Public rooms are open to everyone; a booth's staff room to its staff and moderators."""
-    if room.kind != Room.Kind.STAFF:
-        return True
-    return visitor is not None and (visitor.is_moderator or room.booth_id in visitor.staff_of)
 
 
 class RoomDirectory:
@@ -47,6 +41,7 @@ class RoomDirectory:
         self._rooms: dict[int, tuple[float, RoomInfo | None]] = {}
         self._halls: dict[int, tuple[float, list[int]]] = {}
         self._lobbies: dict[int, int | None] = {}
+        self._moderation: dict[int | None, int] = {}
 
     async def get(self, room_id: int) -> RoomInfo | None:
         hit = self._rooms.get(room_id)
@@ -60,6 +55,8 @@ class RoomDirectory:
         if room_id is None:
             self._rooms.clear()
             self._halls.clear()
+            self._lobbies.clear()
+            self._moderation.clear()
         else:
             self._rooms.pop(room_id, None)
 
@@ -74,7 +71,8 @@ class RoomDirectory:
                 BoothStaff.objects.filter(booth_id=room.booth_id).values_list("user_id", flat=True)
             )
         return RoomInfo(room.pk, room.kind, room.title, room.hall_id, room.booth_id,
-                        room.roadshow_id, room.read_only, staff)
+                        room.roadshow_id, room.read_only, staff, room.slow_mode_seconds,
+                        room.pinned_seq)
 
     async def booth_rooms_of_hall(self, hall_id: int) -> list[int]:
         hit = self._halls.get(hall_id)
@@ -98,6 +96,28 @@ class RoomDirectory:
                 .values_list("pk", flat=True).first()
             )()
         return self._lobbies[hall_id]
+
+    async def moderation_rooms(self, hall_id: int | None) -> list[int]:
+        """The moderators' rooms that hear about a room of ``hall_id``: its hall's, the expo's."""
+        halls = [hall_id, None] if hall_id is not None else [None]
+        missing = [h for h in halls if h not in self._moderation]
+        if missing:
+            found = await database_sync_to_async(_moderation_rooms)(missing)
+            self._moderation.update(found)
+        return [self._moderation[h] for h in halls if h in self._moderation]
+
+
+def _moderation_rooms(halls: list[int | None]) -> dict[int | None, int]:
+    found: dict[int | None, int] = {}
+    for hall in halls:
+        qs = Room.objects.filter(kind=Room.Kind.MODERATION).order_by("pk")
+        qs = qs.filter(hall__isnull=True) if hall is None else qs.filter(hall_id=hall)
+        room = qs.first()
+        if room is None and hall is None:
+            room = Room.objects.create(kind=Room.Kind.MODERATION, title="Moderators (whole expo)")
+        if room is not None:
+            found[hall] = room.pk
+    return found
 
 
 directory = RoomDirectory()

@@ -21,8 +21,9 @@ def reply_ok(request_id: Any, data: Any) -> str:
     return dumps({"reply": request_id, "ok": True, "data": data})
 
 
-def reply_error(request_id: Any, code: str, message: str) -> str:
-    return dumps({"reply": request_id, "ok": False, "error": {"code": code, "message": message}})
+def reply_error(request_id: Any, code: str, message: str, extra: dict | None = None) -> str:
+    error = {"code": code, "message": message, **(extra or {})}
+    return dumps({"reply": request_id, "ok": False, "error": error})
 
 
 class OutFrame:

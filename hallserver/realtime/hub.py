@@ -85,6 +85,10 @@ class Hub:
         # Local connections by id, for messages addressed to one connection.
         self.connections: dict[int, Connection] = {}
         self.control_handlers: dict[str, ControlHandler] = {"close": _close_connection}
+        # What a process-wide broadcast of some ``op`` does in this process.
+        self.process_handlers: dict[str, Callable[[dict], None]] = {
+            "everyone": self._write_everyone,
+        }
         self.channel: str | None = None
         self.gap_fetcher: GapFetcher | None = None
         self.seq_loader: SeqLoader | None = None
@@ -251,6 +255,19 @@ class Hub:
         async with self._publish_slots:
             await self._layer.group_send(ALL_PROCESSES, message)
 
+    async def broadcast(self, op: str, data: dict) -> None:
+        """Run process handler ``op`` with ``data`` in every process (this one included)."""
+        await self.start()
+        async with self._publish_slots:
+            await self._layer.group_send(ALL_PROCESSES, {"type": "hub.process", "op": op,
+                                                         "data": data})
+
+    def _write_everyone(self, data: dict) -> None:
+        """Process op ``everyone``: write ``data["frame"]`` to every local socket."""
+        frame = OutFrame(data["frame"])
+        for conn in self.connections.values():
+            conn.write(frame)
+
     async def to_connection(self, address: str, text: str) -> bool:
         """Send a frame to one socket by its ``conn.address``; False if the address is bad."""
         await self.start()
@@ -285,6 +302,12 @@ class Hub:
                     self.on_user_message(message)
                 elif kind == "hub.conn":
                     self.on_conn_frame(message)
+                elif kind == "hub.process":
+                    handler = self.process_handlers.get(message["op"])
+                    if handler is None:
+                        log.warning("unknown process op %r", message["op"])
+                    else:
+                        handler(message["data"])
             except Exception:
                 log.exception("hub could not handle %r", message.get("type"))
 
