@@ -60,7 +60,10 @@ class WsClient:
         return json.loads(await self.comm.receive_from())
 
     async def send_raw(self, text: str | None = None, data: bytes | None = None) -> None:
-        await self.comm.send_to(text_data=text, bytes_data=data)
+        # send_input rather than send_to, which refuses an empty text frame.
+        message = {"type": "websocket.receive"}
+        message.update({"text": text} if text is not None else {"bytes": data})
+        await self.comm.send_input(message)
 
     async def reply(self, request_id: Any, within: float = 3) -> dict:
         while True:
