@@ -5,7 +5,22 @@ from __future__ import annotations
 from django.contrib import admin
 from django.db.models import Count
 
-from .models import Booth, BoothStaff, ChatMessage, Expo, Hall, Profile, Roadshow, Room
+from .models import (
+    AuditEntry,
+    Booth,
+    BoothStaff,
+    ChatMessage,
+    Expo,
+    FilteredWord,
+    Hall,
+    HeldMessage,
+    Profile,
+    Question,
+    Report,
+    Roadshow,
+    Room,
+    Sanction,
+)
 
 
 @admin.register(Profile)
@@ -79,7 +94,62 @@ class RoomAdmin(admin.ModelAdmin):
 
 @admin.register(ChatMessage)
 class ChatMessageAdmin(admin.ModelAdmin):
-    list_display = ["room", "seq", "author_name", "created_at"]
+    list_display = ["room", "seq", "author_name", "created_at", "deleted_at"]
     search_fields = ["body"]
     raw_id_fields = ["room", "author"]
     list_select_related = ["room"]
+
+
+@admin.register(FilteredWord)
+class FilteredWordAdmin(admin.ModelAdmin):
+    """The word filter: edits take effect on every process within a few seconds."""
+
+    list_display = ["word", "action"]
+    list_filter = ["action"]
+    search_fields = ["word"]
+
+
+@admin.register(Sanction)
+class SanctionAdmin(admin.ModelAdmin):
+    list_display = ["user", "kind", "room", "until", "lifted_at", "created_by", "created_at"]
+    list_filter = ["kind"]
+    search_fields = ["user__username", "reason"]
+    raw_id_fields = ["user", "room", "created_by"]
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "actor", "action", "target", "room", "reason"]
+    list_filter = ["action"]
+    search_fields = ["reason", "actor__username", "target__username"]
+    date_hierarchy = "created_at"
+
+    # The audit log is a record: nobody edits or deletes it from the admin.
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Report)
+class ReportAdmin(admin.ModelAdmin):
+    list_display = ["message", "reporter", "reason", "status", "created_at"]
+    list_filter = ["status"]
+    raw_id_fields = ["message", "reporter"]
+
+
+@admin.register(HeldMessage)
+class HeldMessageAdmin(admin.ModelAdmin):
+    list_display = ["room", "author_name", "word", "created_at"]
+    raw_id_fields = ["room", "author"]
+
+
+@admin.register(Question)
+class QuestionAdmin(admin.ModelAdmin):
+    list_display = ["body", "room", "author_name", "status", "votes", "created_at"]
+    list_filter = ["status"]
+    raw_id_fields = ["room", "author"]

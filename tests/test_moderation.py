@@ -462,6 +462,27 @@ async def test_rate_limits_per_user(world, settings):
     await other.close()
 
 
+async def test_rate_limits_per_address(world, settings):
+    settings.HALLSERVER = {**settings.HALLSERVER, "RATE_CHAT_ADDRESS": "2/minute"}
+    room = world["rooms"]["booth"]
+    same_place = []
+    for name in ("Office A", "Office B"):
+        c = WsClient(await make_user(name))
+        await c.connect_from(("203.0.113.7", 40000 + len(same_place)))
+        await c.ok("room.join", {"room": room})
+        same_place.append(c)
+    await same_place[0].ok("chat.send", {"room": room, "body": "one"})
+    await same_place[1].ok("chat.send", {"room": room, "body": "two"})
+    assert await same_place[1].error("chat.send", {"room": room, "body": "three"}) \
+        == "rate.limited"
+    elsewhere = WsClient(await make_user("Home"))
+    await elsewhere.connect_from(("198.51.100.9", 5000))
+    await elsewhere.ok("room.join", {"room": room})
+    await elsewhere.ok("chat.send", {"room": room, "body": "another address"})
+    for c in (*same_place, elsewhere):
+        await c.close()
+
+
 async def test_rate_limit_per_connection(world, settings):
     settings.HALLSERVER = {**settings.HALLSERVER, "RATE_ACTIONS_CONNECTION": "5/minute"}
     c = await client()

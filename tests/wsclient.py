@@ -33,12 +33,19 @@ class WsClient:
         self.comm: WebsocketCommunicator | None = None
 
     async def connect(self) -> WsClient:
+        return await self.connect_from(None)
+
+    async def connect_from(self, client: tuple[str, int] | None) -> WsClient:
+        """Connect, as if from the address ``client`` (host, port) when given."""
         from hallserver.asgi import application
 
         headers = list(ORIGIN)
         if self.user is not None:
             headers.append((b"cookie", await session_cookie_for(self.user)))
         self.comm = WebsocketCommunicator(application, "/ws/", headers=headers)
+        if client is not None:
+            # The application reads the scope when the socket connects, i.e. after this.
+            self.comm.scope["client"] = client
         connected, _ = await self.comm.connect()
         assert connected
         self.ready = await self.next_frame()
