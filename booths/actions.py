@@ -7,6 +7,7 @@ or raise :class:`~booths.protocol.ProtocolError`.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -36,8 +37,13 @@ from .services import moderation as moderation_data
 from .services.identity import Visitor
 from .services.rooms import RoomInfo, directory
 
+log = logging.getLogger(__name__)
+
 Handler = Callable[["Session", Any], Awaitable[dict]]
 HANDLERS: dict[str, Handler] = {}
+#: Called with the session when its socket closes, before it leaves its rooms (other apps
+#: clean up what the visitor left behind: a knock in a queue, a call waiting for its peer).
+CLOSE_HOOKS: list[Callable[[Session], Awaitable[None]]] = []
 
 
 def action(
@@ -106,7 +112,13 @@ class Session:
         return room
 
     async def close(self) -> None:
-        """The socket is gone: leave every room."""
+        """The socket is gone: run the close hooks, then leave every room."""
+        for hook in CLOSE_HOOKS:
+            try:
+                await hook(self)
+            except Exception:
+                log.exception("close hook %s failed for %s", hook.__qualname__,
+                              self.conn.address)
         presence = runtime.presence()
         rooms = list(self.rooms.values())
         self.rooms.clear()

@@ -63,7 +63,8 @@ class HallConsumer(AsyncWebsocketConsumer):
         if visitor is not None:
             ban = await ban_of(visitor.id)
             if ban is not None:
-                self.refuse(conn, "banned", ban.reason or "You are banned from this expo.", 4003)
+                self.refuse(conn, "banned", ban.reason or "You are banned from this expo.", 4003,
+                            reason=ban.reason, until=ban.until.timestamp() if ban.until else None)
                 return
             if not await session.count_connection():
                 self.refuse(conn, "too_many_connections",
@@ -72,9 +73,10 @@ class HallConsumer(AsyncWebsocketConsumer):
         conn.write(OutFrame(event("session.ready", session.ready_event())))
 
     @staticmethod
-    def refuse(conn, code: str, message: str, close_code: int) -> None:
+    def refuse(conn, code: str, message: str, close_code: int, **details) -> None:
         """Tell the client why (browsers cannot read a refused handshake), then close."""
-        conn.write(OutFrame(event("session.closing", {"code": code, "message": message})))
+        conn.write(OutFrame(event("session.closing", {"code": code, "message": message,
+                                                       **details})))
         conn.close(close_code)
 
     async def disconnect(self, code: int) -> None:

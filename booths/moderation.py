@@ -251,7 +251,8 @@ async def mod_ban(session: Session, data: BanData) -> dict:
     until = await mod.add_sanction(Sanction.Kind.BAN, data.user, None, data.minutes,
                                    data.reason, session.visitor)
     await hub.to_user(data.user, control={"op": "close", "code": 4003, "reason": "banned",
-                                          "message": data.reason})
+                                          "message": data.reason,
+                                          "details": {"reason": data.reason, "until": until}})
     await _audit(session, "mod.ban", target=data.user, reason=data.reason,
                  details={"minutes": data.minutes})
     return {"until": until}
@@ -349,6 +350,9 @@ async def roadshow_end(session: Session, data: RoadshowRef) -> dict:
         raise ProtocolError(ErrorCode.ROADSHOW_NOT_FOUND, f"No roadshow {data.roadshow}.")
     room = await _room(session, room_id, "roadshow.end", "end this roadshow")
     show, _ = await mod.set_roadshow_state(data.roadshow, Roadshow.State.ENDED)
+    from streaming.roadshows import stop_media  # the media worker closes its connections
+
+    await stop_media(show)
     await hub.publish(room.id, event("roadshow.state", {"roadshow": show, "room": room.id,
                                                         "state": Roadshow.State.ENDED}))
     await _audit(session, "roadshow.end", room=room, details={"roadshow": show})

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.contrib.auth import authenticate, get_user_model, login, logout
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Count, F, Q
 from django.http import HttpRequest, JsonResponse
 from django.shortcuts import render
 from django.utils.crypto import get_random_string
@@ -123,18 +123,38 @@ def _booth_summaries(booths) -> list[dict]:
             for b in booths]
 
 
+def _moderation_rooms(request: HttpRequest, expo: Expo) -> list[dict] | None:
+    """The moderators' rooms the caller may enter (None for everyone but moderators):
+    expo-wide moderators and admins get every hall's and the expo-wide one (hall null, listed
+    first), a hall moderator their hall's only."""
+    visitor = visitor_for(request.user)
+    if visitor is None or not visitor.is_moderator:
+        return None
+    rooms = Room.objects.filter(kind=Room.Kind.MODERATION)
+    if visitor.is_admin or visitor.moderated_hall is None:
+        rooms = rooms.filter(Q(hall__expo=expo) | Q(hall__isnull=True))
+    else:
+        rooms = rooms.filter(hall_id=visitor.moderated_hall)
+    rows = rooms.order_by(F("hall_id").asc(nulls_first=True), "pk").values_list("pk", "hall_id")
+    return [{"id": pk, "hall": hall} for pk, hall in rows]
+
+
 @require_GET
 def expo_view(request: HttpRequest) -> JsonResponse:
     expo = Expo.objects.order_by("-starts_on").first()
     if expo is None:
         return _error(404, "expo.not_found", "No expo has been set up yet.")
-    return JsonResponse({
+    data = {
         "expo": {"id": expo.pk, "name": expo.name, "name_zh": expo.name_zh, "slug": expo.slug,
                  "tagline": expo.tagline, "starts_on": expo.starts_on.isoformat(),
                  "ends_on": expo.ends_on.isoformat()},
         "halls": _halls(expo),
         "roadshows": _roadshows(Roadshow.objects.filter(booth__hall__expo=expo)),
-    })
+    }
+    moderation = _moderation_rooms(request, expo)
+    if moderation is not None:
+        data["moderation_rooms"] = moderation
+    return JsonResponse(data)
 
 
 @require_GET

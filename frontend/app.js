@@ -9,6 +9,9 @@ import { installRouter, location$, matchRoute } from "./router.js";
 import { LobbyPage } from "./lobby.js";
 import { BoothPage } from "./booth.js";
 import { LoginPage } from "./login.js";
+import { ModeratePage } from "./moderate.js"; // moderation: the console
+import { SessionGate } from "./moderation.js"; // moderation: bans, announcements, kicks
+import { RoadshowPage } from "./roadshow.js"; // live video (issue #4)
 
 
 function Page({ route }) {
@@ -17,10 +20,18 @@ function Page({ route }) {
       return html`<${LobbyPage} hallId=${null} />`;
     case "hall":
       return html`<${LobbyPage} hallId=${route.id} />`;
-    case "booth":
+    case "booth": {
+      // /booth/<id>?roadshow=<id>: the roadshow page of that booth (live video).
+      const roadshow = Number(new URLSearchParams(location$.value.search).get("roadshow"));
+      if (roadshow > 0) {
+        return html`<${RoadshowPage} key=${`r${roadshow}`} boothId=${route.id} roadshowId=${roadshow} />`;
+      }
       return html`<${BoothPage} key=${route.id} id=${route.id} />`;
+    }
     case "login":
       return html`<${LoginPage} />`;
+    case "moderate":
+      return html`<${ModeratePage} />`;
     default:
       return html`<${NotFound} />`;
   }
@@ -45,7 +56,7 @@ function App() {
     <a class="skip-link" href="#main" data-reload>${t("app.skip")}</a>
     <${Header} />
     <main id="main" ref=${main} tabindex="-1" class="page page-${route.name}">
-      <${Page} route=${route} />
+      <${SessionGate}><${Page} route=${route} /></${SessionGate}>
     </main>
   `;
 }

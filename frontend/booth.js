@@ -7,6 +7,7 @@ import { api } from "./api.js";
 import { expo } from "./store.js";
 import { useRoom } from "./room.js";
 import { ChatPanel, PresencePanel } from "./chat.js";
+import { CallPanel } from "./call.js"; // live video (issue #4)
 
 function useBooth(id) {
   const [state, setState] = useState({ booth: null, error: null, loading: true });
@@ -99,7 +100,8 @@ function BoothInfo({ booth, presence }) {
                 <span class="badge badge-${r.state}">${t(`roadshow.state.${r.state}`)}</span>
                 <span class="roadshow-time">${formatDateTime(r.starts_at)}</span>
               </div>
-              <span class="roadshow-title">${r.title}</span>
+              <a class="roadshow-title" href=${`/booth/${booth.id}?roadshow=${r.id}`}
+                data-testid="roadshow-link">${r.title}</a>
               ${r.presenter_name &&
               html`<div class="roadshow-meta">${t("lobby.by", { name: r.presenter_name })}</div>`}
             </li>`,
@@ -120,6 +122,7 @@ function BoothRoom({ booth }) {
         <${ChatPanel} roomState=${roomState} roomId=${booth.room} />
       </div>
       <div class="booth-presence">
+        <${CallPanel} booth=${booth} />
         <${PresencePanel} roomState=${roomState} />
       </div>
     </div>

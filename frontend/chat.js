@@ -1,4 +1,6 @@
 // The chat of a room (message list with upward infinite scroll, composer) and its presence list.
+// Moderation shows here too: tombstones of deleted messages, the pinned message, read-only and
+// slow mode, mutes, reporting a message, and deleting/pinning for those who keep the room.
 //
 // Chat bodies are user input: they are only ever rendered as text children (Preact creates
 // text nodes for them), never as HTML.
@@ -7,7 +9,12 @@ import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
 import { html, ErrorBox } from "./components.js";
 import { t, formatTime } from "./i18n.js";
 import { ws, user } from "./store.js";
-import { loginHref } from "./router.js";
+import { loginHref, navigate } from "./router.js";
+import { keepsRoom, muteIn, setMute, kickNotice, useNow, clockOf, Icon } from "./moderation.js";
+
+/** Report reasons; the reason sent is "[key] details" (the console shows the key translated). */
+export const REPORT_REASONS = ["spam", "abuse", "offtopic", "other"];
+const REPORT_MAX = 500;
 
 const NEAR_BOTTOM_PX = 48;
 
@@ -21,10 +28,109 @@ function StaffBadge({ label }) {
   return html`<span class="badge badge-staff" data-testid="staff-badge">${label || t("chat.staff")}</span>`;
 }
 
-function Message({ msg, mine }) {
+function ReportForm({ msg, onDone, onCancel }) {
+  const [reason, setReason] = useState(REPORT_REASONS[0]);
+  const [details, setDetails] = useState("");
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState(null);
+  const id = `report-${msg.room}-${msg.seq}`;
+
+  async function submit(e) {
+    e.preventDefault();
+    setBusy(true);
+    setError(null);
+    const text = `[${reason}] ${details.trim()}`.trim().slice(0, REPORT_MAX);
+    try {
+      await ws.request("chat.report", { room: msg.room, seq: msg.seq, reason: text });
+      onDone();
+    } catch (err) {
+      setError(err);
+      setBusy(false);
+    }
+  }
+
+  return html`
+    <form class="report-form" onSubmit=${submit} data-testid="report-form">
+      <fieldset>
+        <legend>${t("report.title")}</legend>
+        <div class="report-reasons">
+          ${REPORT_REASONS.map(
+            (r) => html`<label class="report-reason">
+              <input
+                type="radio"
+                name=${id}
+                value=${r}
+                checked=${reason === r}
+                onChange=${() => setReason(r)}
+              />
+              ${t(`report.reason.${r}`)}
+            </label>`,
+          )}
+        </div>
+        <label class="visually-hidden" for=${`${id}-details`}>${t("report.details")}</label>
+        <input
+          id=${`${id}-details`}
+          type="text"
+          maxlength=${REPORT_MAX - 20}
+          value=${details}
+          placeholder=${t("report.details")}
+          onInput=${(e) => setDetails(e.currentTarget.value)}
+          data-testid="report-details"
+        />
+        <div class="report-buttons">
+          <button type="submit" class="button button-small" disabled=${busy} data-testid="report-submit">
+            ${t("report.submit")}
+          </button>
+          <button type="button" class="button button-small button-quiet" onClick=${onCancel}>
+            ${t("report.cancel")}
+          </button>
+        </div>
+      </fieldset>
+      ${error && html`<${ErrorBox} error=${error} onDismiss=${() => setError(null)} />`}
+    </form>
+  `;
+}
+
+function Message({ msg, mine, signedIn, keeper }) {
+  const [reporting, setReporting] = useState(false);
+  const [reported, setReported] = useState(false);
+  const [confirming, setConfirming] = useState(false);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState(null);
   const author = msg.user?.name ?? "?";
   const staff = Boolean(msg.user?.staff);
   const when = typeof msg.ts === "number" ? new Date(msg.ts * 1000) : null;
+  const time =
+    when &&
+    html`<time class="msg-time" datetime=${when.toISOString()} title=${when.toLocaleString()}>
+      ${formatTime(msg.ts)}
+    </time>`;
+
+  if (msg.deleted) {
+    return html`
+      <li class="msg msg-deleted" data-testid="chat-message" data-seq=${msg.seq} data-deleted="true">
+        <div class="msg-head">
+          <span class="msg-tombstone" data-testid="chat-tombstone">${t("chat.removed")}</span>
+          ${time}
+        </div>
+      </li>
+    `;
+  }
+
+  async function act(action, data) {
+    setBusy(true);
+    setError(null);
+    try {
+      await ws.request(action, data);
+    } catch (err) {
+      setError(err);
+    } finally {
+      setBusy(false);
+      setConfirming(false);
+    }
+  }
+
+  const canReport = signedIn && !mine && !reported;
   return html`
     <li
       class="msg ${mine ? "msg-mine" : ""} ${staff ? "msg-staff" : ""}"
@@ -35,19 +141,77 @@ function Message({ msg, mine }) {
         <span class="msg-author" data-testid="chat-author">${author}</span>
         ${staff && html`<${StaffBadge} />`}
         ${mine && html`<span class="msg-you">(${t("chat.you")})</span>`}
-        ${when &&
-        html`<time class="msg-time" datetime=${when.toISOString()} title=${when.toLocaleString()}>
-          ${formatTime(msg.ts)}
-        </time>`}
+        ${time}
+        ${(canReport || keeper) &&
+        html`<span class="msg-actions ${confirming || reporting ? "is-open" : ""}">
+          ${canReport &&
+          !reporting &&
+          html`<button
+            type="button"
+            class="msg-action"
+            onClick=${() => setReporting(true)}
+            aria-label=${t("chat.report_label", { name: author })}
+            data-testid="chat-report"
+          >
+            ${t("chat.report")}
+          </button>`}
+          ${keeper &&
+          html`<button
+            type="button"
+            class="msg-action"
+            disabled=${busy}
+            onClick=${() => act("mod.pin", { room: msg.room, seq: msg.seq })}
+            data-testid="chat-pin"
+          >
+            ${t("chat.pin")}
+          </button>`}
+          ${keeper &&
+          (confirming
+            ? html`<button
+                  type="button"
+                  class="msg-action msg-action-danger is-confirm"
+                  disabled=${busy}
+                  onClick=${() => act("chat.delete", { room: msg.room, seq: msg.seq })}
+                  data-testid="chat-delete-confirm"
+                >
+                  ${t("chat.delete_confirm")}
+                </button>
+                <button type="button" class="msg-action" onClick=${() => setConfirming(false)}>
+                  ${t("report.cancel")}
+                </button>`
+            : html`<button
+                type="button"
+                class="msg-action msg-action-danger"
+                disabled=${busy}
+                onClick=${() => setConfirming(true)}
+                aria-label=${t("chat.delete_label", { name: author })}
+                data-testid="chat-delete"
+              >
+                ${t("chat.delete")}
+              </button>`)}
+        </span>`}
       </div>
       <p class="msg-body" data-testid="chat-body">${msg.body}</p>
+      ${reporting &&
+      html`<${ReportForm}
+        msg=${msg}
+        onDone=${() => {
+          setReporting(false);
+          setReported(true);
+        }}
+        onCancel=${() => setReporting(false)}
+      />`}
+      ${reported &&
+      html`<p class="msg-note" role="status" data-testid="chat-reported">${t("report.thanks")}</p>`}
+      ${error && html`<${ErrorBox} error=${error} onDismiss=${() => setError(null)} />`}
     </li>
   `;
 }
 
-function MessageList({ roomState }) {
+function MessageList({ roomState, roomId }) {
   const { messages, hasMore, loadOlder, loadingOlder, olderError, status, lastLive } = roomState;
   const me = user.value;
+  const keeper = keepsRoom(roomId);
   const scroller = useRef(null);
   const sentinel = useRef(null);
   const atBottom = useRef(true);
@@ -143,7 +307,13 @@ function MessageList({ roomState }) {
         html`<p class="empty chat-empty">${t("chat.empty")}</p>`}
         <ol class="chat-list">
           ${messages.map(
-            (m) => html`<${Message} key=${m.seq} msg=${m} mine=${Boolean(me && m.user?.id === me.id)} />`,
+            (m) => html`<${Message}
+              key=${m.seq}
+              msg=${m.room === undefined ? { ...m, room: roomId } : m}
+              mine=${Boolean(me && m.user?.id === me.id)}
+              signedIn=${Boolean(me)}
+              keeper=${keeper}
+            />`,
           )}
         </ol>
       </div>
@@ -158,14 +328,45 @@ function MessageList({ roomState }) {
   `;
 }
 
+/** What keeps the user from sending right now, as a note above the composer, or null. */
+function Restriction({ mute, readOnly, wait, now, slowMode }) {
+  if (mute) {
+    return html`<p class="composer-note composer-blocked" role="status" data-testid="chat-muted">
+      ${mute.until ? t("chat.muted_until", { time: clockOf(mute.until) }) : t("chat.muted")}
+      ${mute.reason && html`<span class="sanction-reason">${t("sanction.reason", { reason: mute.reason })}</span>`}
+    </p>`;
+  }
+  if (readOnly) {
+    return html`<p class="composer-note composer-blocked" role="status" data-testid="chat-locked">
+      ${t("chat.locked")}
+    </p>`;
+  }
+  if (wait && wait.until > now) {
+    const seconds = Math.max(1, Math.ceil((wait.until - now) / 1000));
+    const key = wait.kind === "rate" ? "chat.rate_wait" : "chat.slow_wait";
+    return html`<p class="composer-note composer-wait" role="status" data-testid="chat-wait" data-kind=${wait.kind}>
+      ${t(key, { n: seconds })}
+      ${wait.kind === "slow" && slowMode > 0 && html` ${t("chat.slow_mode", { n: slowMode })}`}
+    </p>`;
+  }
+  return null;
+}
+
 function Composer({ roomId, room, joined }) {
   const me = user.value;
   const [text, setText] = useState("");
   const [sending, setSending] = useState(false);
   const [error, setError] = useState(null);
+  // A wait before the next message: {until: ms, kind: "slow" | "rate"}.
+  const [wait, setWait] = useState(null);
+  const [held, setHeld] = useState(false);
   const input = useRef(null);
   const max = ws.maxChatChars;
   const state = ws.state.value;
+  const keeper = keepsRoom(roomId);
+  const slowMode = keeper ? 0 : room?.slow_mode || 0;
+  const mutedAtAll = Boolean(me && muteIn(roomId));
+  const now = useNow(mutedAtAll || Boolean(wait && wait.until > Date.now()));
 
   if (me === undefined) return null;
   if (!me) {
@@ -178,27 +379,47 @@ function Composer({ roomId, room, joined }) {
       </p>
     `;
   }
-  if (room?.read_only) {
-    return html`<p class="composer-note" data-testid="chat-read-only">${t("chat.read_only")}</p>`;
-  }
 
+  const mute = muteIn(roomId, now);
+  const readOnly = Boolean(room?.read_only) && !keeper;
+  const waiting = Boolean(wait && wait.until > now);
+  const disabled = Boolean(mute) || readOnly;
   const length = codePoints(text.trim());
   const over = length - max;
   const offline = state !== "open";
-  const canSend = length > 0 && over <= 0 && !sending && !offline && joined;
+  const canSend = length > 0 && over <= 0 && !sending && !offline && joined && !disabled && !waiting;
   const counterId = `chat-counter-${roomId}`;
   const inputId = `chat-input-${roomId}`;
+  const noteId = `chat-note-${roomId}`;
+
+  function waitFor(seconds, kind) {
+    if (typeof seconds === "number" && seconds > 0) {
+      setWait({ until: Date.now() + seconds * 1000, kind });
+    }
+  }
 
   async function send() {
     if (!canSend) return;
     const body = text;
     setSending(true);
     setError(null);
+    setHeld(false);
     try {
-      await ws.request("chat.send", { room: roomId, body });
+      const reply = await ws.request("chat.send", { room: roomId, body });
       setText((current) => (current === body ? "" : current));
+      if (reply?.held) setHeld(true);
+      if (slowMode > 0) waitFor(slowMode, "slow");
     } catch (err) {
-      setError(err);
+      const detail = err.detail || {};
+      if (err.code === "chat.muted") {
+        setMute(roomId, detail.until ?? null, "");
+      } else if (err.code === "chat.slow_mode") {
+        waitFor(detail.retry_after ?? slowMode, "slow");
+      } else if (err.code === "rate.limited") {
+        waitFor(detail.retry_after ?? 5, "rate");
+      } else {
+        setError(err);
+      }
     } finally {
       setSending(false);
       input.current?.focus();
@@ -214,22 +435,39 @@ function Composer({ roomId, room, joined }) {
 
   return html`
     <form
-      class="composer"
+      class="composer ${disabled ? "is-disabled" : ""}"
       onSubmit=${(e) => {
         e.preventDefault();
         send();
       }}
     >
+      <div id=${noteId}>
+        <${Restriction}
+          mute=${mute}
+          readOnly=${readOnly}
+          wait=${wait}
+          now=${now}
+          slowMode=${slowMode}
+        />
+      </div>
+      ${held &&
+      html`<div class="notice" role="status" data-testid="chat-held">
+        ${t("chat.held")}
+        <button type="button" class="button button-small button-quiet" onClick=${() => setHeld(false)}>
+          ${t("error.dismiss")}
+        </button>
+      </div>`}
       <label for=${inputId} class="visually-hidden">${t("chat.input_label")}</label>
       <textarea
         id=${inputId}
         ref=${input}
         rows="2"
         value=${text}
+        disabled=${disabled}
         onInput=${(e) => setText(e.currentTarget.value)}
         onKeyDown=${onKeyDown}
-        placeholder=${t("chat.placeholder")}
-        aria-describedby=${counterId}
+        placeholder=${disabled ? "" : t("chat.placeholder")}
+        aria-describedby=${`${noteId} ${counterId}`}
         aria-invalid=${over > 0 ? "true" : undefined}
         data-testid="chat-input"
       ></textarea>
@@ -242,6 +480,15 @@ function Composer({ roomId, room, joined }) {
           ${t("chat.counter", { n: length, max })}
           ${over > 0 && html` · ${t("chat.too_long_hint", { n: over })}`}
         </span>
+        ${slowMode > 0 &&
+        !waiting &&
+        !disabled &&
+        html`<span class="muted small" data-testid="chat-slow-mode">
+          <${Icon} name="clock" size=${14} /> ${t("chat.slow_mode", { n: slowMode })}
+        </span>`}
+        ${keeper &&
+        (room?.read_only || room?.slow_mode > 0) &&
+        html`<span class="muted small">${t("chat.keeper_bypass")}</span>`}
         ${offline && html`<span class="muted small">${t("chat.offline")}</span>`}
         <button type="submit" class="button" disabled=${!canSend} data-testid="chat-send">
           ${sending ? t("chat.sending") : t("chat.send")}
@@ -253,7 +500,46 @@ function Composer({ roomId, room, joined }) {
   `;
 }
 
+/** The pinned message, above the chat. */
+function PinnedBar({ room, roomId }) {
+  const [error, setError] = useState(null);
+  const pinned = room?.pinned;
+  if (!pinned || pinned.deleted) return null;
+  const keeper = keepsRoom(roomId);
+  async function unpin() {
+    setError(null);
+    try {
+      await ws.request("mod.pin", { room: roomId, seq: null });
+    } catch (err) {
+      setError(err);
+    }
+  }
+  return html`
+    <div class="pinned" data-testid="chat-pinned" data-seq=${pinned.seq}>
+      <span class="pinned-label"><${Icon} name="pin" size=${14} /> ${t("chat.pinned")}</span>
+      <span class="pinned-text">
+        <span class="pinned-author">${pinned.user?.name ?? "?"}:</span>
+        <span class="pinned-body" data-testid="chat-pinned-body">${pinned.body}</span>
+      </span>
+      ${keeper &&
+      html`<button type="button" class="button button-small button-quiet" onClick=${unpin} data-testid="chat-unpin">
+        ${t("chat.unpin")}
+      </button>`}
+      ${error && html`<${ErrorBox} error=${error} onDismiss=${() => setError(null)} />`}
+    </div>
+  `;
+}
+
 export function ChatPanel({ roomState, roomId }) {
+  const { room, kicked } = roomState;
+
+  // A moderator removed us from the room: leave its page, and say why on the next one.
+  useEffect(() => {
+    if (!kicked) return;
+    kickNotice.value = { room: roomId, reason: kicked.reason, title: room?.title || "" };
+    navigate(room?.hall ? `/hall/${room.hall}` : "/", { replace: true });
+  }, [kicked]);
+
   return html`
     <section
       class="panel chat"
@@ -264,7 +550,16 @@ export function ChatPanel({ roomState, roomId }) {
     >
       <div class="panel-head">
         <h2 id="chat-title">${t("chat.title")}</h2>
+        ${room?.read_only &&
+        html`<span class="badge badge-locked" data-testid="chat-read-only">
+          <${Icon} name="lock" size=${12} /> ${t("chat.read_only_badge")}
+        </span>`}
+        ${room?.slow_mode > 0 &&
+        html`<span class="badge" title=${t("chat.slow_mode", { n: room.slow_mode })}>
+          <${Icon} name="clock" size=${12} /> ${t("chat.slow_mode_badge", { n: room.slow_mode })}
+        </span>`}
       </div>
+      <${PinnedBar} room=${room} roomId=${roomId} />
       ${roomState.notice &&
       html`<div class="notice" role="status">
         ${t(roomState.notice)}
@@ -274,10 +569,10 @@ export function ChatPanel({ roomState, roomId }) {
       </div>`}
       ${roomState.status === "error" &&
       html`<${ErrorBox} error=${roomState.error} onRetry=${roomState.retry} />`}
-      <${MessageList} roomState=${roomState} />
+      <${MessageList} roomState=${roomState} roomId=${roomId} />
       <${Composer}
         roomId=${roomId}
-        room=${roomState.room}
+        room=${room}
         joined=${roomState.status === "joined"}
       />
     </section>

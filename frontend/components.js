@@ -4,7 +4,7 @@ import { h } from "preact";
 import { useEffect, useState } from "preact/hooks";
 import htm from "htm";
 import { t, lang, setLanguage, LANGUAGES, errorText, localName } from "./i18n.js";
-import { ws, user, expo, setUser } from "./store.js";
+import { ws, user, expo, setUser, mayModerate } from "./store.js";
 import { api } from "./api.js";
 import { loginHref, location$, matchRoute } from "./router.js";
 
@@ -102,6 +102,13 @@ export function Header() {
         </a>
         <nav class="site-nav" aria-label=${t("nav.main")}>
           <a href="/" aria-current=${route === "lobby" ? "page" : undefined}>${t("nav.lobby")}</a>
+          ${mayModerate() &&
+          html`<a
+            href="/moderate"
+            aria-current=${route === "moderate" ? "page" : undefined}
+            data-testid="nav-moderate"
+            >${t("nav.moderate")}</a
+          >`}
         </nav>
         <div class="header-tools">
           <${ConnectionState} />

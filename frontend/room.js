@@ -6,6 +6,13 @@ import { ws } from "./store.js";
 
 const OLDER_PAGE = 50;
 
+/** Turn the messages with these sequence numbers into tombstones (deleted by a moderator). */
+export function tombstone(list, seqs) {
+  const gone = new Set(seqs);
+  if (!list.some((m) => gone.has(m.seq) && !m.deleted)) return list;
+  return list.map((m) => (gone.has(m.seq) && !m.deleted ? { ...m, body: "", deleted: true } : m));
+}
+
 /** Insert messages into a seq-ordered list, without duplicates. */
 export function mergeMessages(list, incoming) {
   if (!incoming.length) return list;
@@ -46,7 +53,9 @@ function applyPresence(prev, update) {
 
 /**
  * State of one room: {status, error, room, messages, hasMore, presence, notice,
- * loadOlder(), loadingOlder, refreshPresence(), lastLive}.
+ * loadOlder(), loadingOlder, refreshPresence(), lastLive, kicked}.
+ * `room` follows room.updated (read_only, slow_mode, pinned); deleted messages become
+ * tombstones; `kicked` is {reason} once a moderator removed the user from the room.
  * `status` is "joining" | "joined" | "error".
  */
 export function useRoom(roomId) {
@@ -62,6 +71,7 @@ export function useRoom(roomId) {
   // The newest message that arrived live (not from history): announced to screen readers.
   const [lastLive, setLastLive] = useState(null);
   const [attempt, setAttempt] = useState(0);
+  const [kicked, setKicked] = useState(null);
   const messagesRef = useRef(messages);
   messagesRef.current = messages;
   const olderBusy = useRef(false);
@@ -75,6 +85,7 @@ export function useRoom(roomId) {
     setHasMore(false);
     setNotice(null);
     setLastLive(null);
+    setKicked(null);
 
     const offs = [
       ws.on("chat.message", (msg) => {
@@ -90,6 +101,26 @@ export function useRoom(roomId) {
         if (id !== roomId) return;
         if (reply.room) setRoom(reply.room);
         if (reply.presence) setPresence(presenceFrom(reply.presence));
+        // Messages deleted while we were away (the resume reply lists them).
+        if (reply.deleted?.length) setMessages((list) => tombstone(list, reply.deleted));
+      }),
+      ws.on("chat.deleted", (data) => {
+        if (data.room !== roomId) return;
+        setMessages((list) => tombstone(list, [data.seq]));
+        setLastLive((m) => (m?.seq === data.seq ? null : m));
+        setRoom((r) => (r?.pinned?.seq === data.seq ? { ...r, pinned: null } : r));
+      }),
+      ws.on("room.updated", (data) => {
+        if (data.room !== roomId) return;
+        setRoom((r) => ({
+          ...(r || { id: roomId }),
+          read_only: Boolean(data.read_only),
+          slow_mode: data.slow_mode ?? 0,
+          pinned: data.pinned ?? null,
+        }));
+      }),
+      ws.on("sanction", (data) => {
+        if (data.kind === "kick" && data.room === roomId) setKicked({ reason: data.reason || "" });
       }),
       ws.on("room.reset", ({ room: id }) => {
         if (id !== roomId) return;
@@ -185,6 +216,7 @@ export function useRoom(roomId) {
     notice,
     dismissNotice: () => setNotice(null),
     lastLive,
+    kicked,
     retry: () => setAttempt((n) => n + 1),
   };
 }

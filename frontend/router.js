@@ -10,6 +10,7 @@ const ROUTES = [
   { name: "hall", pattern: /^\/hall\/(\d+)\/?$/ },
   { name: "booth", pattern: /^\/booth\/(\d+)\/?$/ },
   { name: "login", pattern: /^\/login\/?$/ },
+  { name: "moderate", pattern: /^\/moderate\/?$/ }, // the moderator console
 ];
 
 /** {name, id} for a path, or {name: "notfound"}. */

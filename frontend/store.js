@@ -54,9 +54,19 @@ export async function loadExpo() {
 export function setUser(next) {
   user.value = next ?? null;
   ws.reconnect();
+  loadExpo(); // what it lists depends on who asks (moderation_rooms for moderators)
 }
 
 /** Whether the current user staffs booth `boothId`. */
 export function staffsBooth(boothId) {
   return Boolean(user.value?.staff_of?.includes(boothId));
+}
+
+/** Whether the user may use the moderator console: moderators, admins and booth staff. */
+export function mayModerate() {
+  const me = user.value;
+  if (!me) return false;
+  if (me.kind === "moderator" || me.staff_of?.length) return true;
+  // Admins without a moderator profile: the expo answer lists moderators' rooms for them.
+  return Boolean(expo.value?.moderation_rooms?.length);
 }

@@ -10,6 +10,9 @@
 //     "room.reset"   {room, reply}   more messages were missed than the server replays:
 //                                    drop the local view and load the history again
 // - state is a signal: "connecting" | "open" | "reconnecting" | "closed".
+// - ended is a signal: null, or {code, message, closeCode} once the server closed the
+//   connection for good: "banned" (4003) or "too_many_connections" (4009). The client then
+//   stops (no reconnect loop) until reconnect() is called; "session.ended" is emitted.
 // - Rooms joined through joinRoom() are remembered with the highest chat `seq` seen; after a
 //   reconnect they are joined again with `since`, and chat messages are deduplicated by seq.
 // See docs/protocol.md for the wire format.
@@ -23,6 +26,12 @@ const BACKOFF_BASE_MS = 500;
 const BACKOFF_MAX_MS = 10_000;
 // Close codes after which reconnecting right away is the expected thing to do.
 const RESUME_CLOSE_CODES = new Set([4008, 1001]);
+// Close codes after which the client must not come back on its own (docs/protocol.md).
+const FINAL_CLOSE_CODES = new Map([
+  [4003, "banned"],
+  [4009, "too_many_connections"],
+]);
+const FINAL_REASONS = new Set(FINAL_CLOSE_CODES.values());
 
 /** An Error with a protocol error code. */
 export class ProtocolError extends Error {
@@ -64,6 +73,9 @@ export class HallSocket {
     this.state = signal("connecting");
     /** The data of the last `session.ready` event (user, limits, server_time) or null. */
     this.session = signal(null);
+    /** Why the server closed the connection for good ({code, message, closeCode}) or null. */
+    this.ended = signal(null);
+    this._closing = null; // the data of the last session.closing event on this socket
     this._ws = null;
     this._nextId = 1;
     this._pending = new Map(); // request id -> {resolve, reject, timer, frame}
@@ -85,6 +97,7 @@ export class HallSocket {
   connect() {
     if (!this._stopped) return;
     this._stopped = false;
+    this.ended.value = null;
     window.addEventListener("online", this._onOnline);
     this._open();
   }
@@ -131,6 +144,7 @@ export class HallSocket {
     clearTimeout(this._reconnectTimer);
     this._reconnectTimer = null;
     this.state.value = this._everReady ? "reconnecting" : "connecting";
+    this._closing = null;
     let ws;
     try {
       ws = new WebSocket(this.url);
@@ -161,6 +175,12 @@ export class HallSocket {
       this.state.value = "closed";
       return;
     }
+    const reason = FINAL_CLOSE_CODES.get(ev.code) ??
+      (FINAL_REASONS.has(this._closing?.code) ? this._closing.code : null);
+    if (reason) {
+      this._end({ code: reason, message: this._closing?.message || "", closeCode: ev.code });
+      return;
+    }
     if (RESUME_CLOSE_CODES.has(ev.code)) this._attempt = 0;
     this._scheduleReconnect();
   }
@@ -175,6 +195,17 @@ export class HallSocket {
       this._pending.delete(id);
       p.reject(new ProtocolError("client.disconnected", "The connection was lost."));
     }
+  }
+
+  /** The server ended the session (banned, too many tabs): stop, and say why. */
+  _end(info) {
+    this._stopped = true;
+    window.removeEventListener("online", this._onOnline);
+    clearTimeout(this._reconnectTimer);
+    this._failAll("client.closed", "The server closed the connection.");
+    this.ended.value = info;
+    this.state.value = "closed";
+    this._emit("session.ended", info);
   }
 
   /** Reject every request, sent or queued. */
@@ -249,6 +280,7 @@ export class HallSocket {
     }
     if (name === "session.closing") {
       console.info("hallserver: server is closing the connection:", data.code);
+      this._closing = data;
     }
     this._emit(name, data);
   }
@@ -437,7 +469,10 @@ export class HallSocket {
     // Sent (or queued) even while reconnecting: a join still waiting in the queue goes out
     // first and must be undone. A socket that never joined answers room.not_joined.
     return this.request("room.leave", { room: roomId }).catch((err) => {
-      if (err.code !== "room.not_joined") console.warn("hallserver: room.leave failed", err);
+      // Not joined (any more), or the session is over (e.g. banned): nothing to leave.
+      if (err.code !== "room.not_joined" && err.code !== "client.closed") {
+        console.warn("hallserver: room.leave failed", err);
+      }
     });
   }
 

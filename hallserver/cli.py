@@ -4,6 +4,7 @@
     hallserver serve           serve the ASGI app with daphne (settings from the environment)
     hallserver manage ARGS...  any Django management command (migrate, createsuperuser, ...)
     hallserver bench ...       the benchmark suite (see bench/README.md)
+    hallserver media-worker    an aiortc media worker for live roadshows (needs REDIS_URL)
 """
 
 from __future__ import annotations
@@ -72,6 +73,16 @@ def demo(host: str, port: int) -> None:
     serve(host, port, announce="\n".join(lines))
 
 
+def media_worker(name: str | None) -> None:
+    """Run a roadshow media worker (streaming/worker.py) until SIGTERM or SIGINT."""
+    _django()
+    import asyncio
+
+    from streaming.worker import run_worker
+
+    asyncio.run(run_worker(name))
+
+
 def main(argv: list[str] | None = None) -> None:
     argv = sys.argv[1:] if argv is None else argv
     if argv and argv[0] == "manage":
@@ -97,11 +108,15 @@ def main(argv: list[str] | None = None) -> None:
         p.add_argument("--host", default=os.environ.get("HALLSERVER_HOST", "127.0.0.1"))
         p.add_argument("--port", type=int,
                        default=int(os.environ.get("HALLSERVER_PORT", default_port)))
+    worker = sub.add_parser("media-worker", help="serve roadshow media (aiortc)")
+    worker.add_argument("--name", default=os.environ.get("HALLSERVER_MEDIA_WORKER_NAME"))
     sub.add_parser("manage", help="run a Django management command")
     sub.add_parser("bench", help="run the benchmark suite")
     args = parser.parse_args(argv)
     if args.command == "demo":
         demo(args.host, args.port)
+    elif args.command == "media-worker":
+        media_worker(args.name)
     else:
         serve(args.host, args.port)
 

@@ -185,3 +185,34 @@ LOGGING = {
     "loggers": {"daphne": {"level": "WARNING"}, "django.channels.server": {"level": "WARNING"}},
 }
 
+# --- Live video (streaming/; issue #4) ------------------------------------------------------------
+# Browser ICE servers: HALLSERVER_ICE_SERVERS is a JSON list of RTCIceServer objects without
+# credentials (e.g. '[{"urls": ["stun:stun.example.org:3478"]}]'); an empty list keeps ICE on the
+# local network (tests use that). With HALLSERVER_TURN_URLS and HALLSERVER_TURN_SECRET each user
+# also gets short-lived TURN credentials in coturn's `use-auth-secret` scheme.
+LIVE_VIDEO = {
+    "ICE_SERVERS": env.json("HALLSERVER_ICE_SERVERS", default=[]),
+    "TURN_URLS": env.list("HALLSERVER_TURN_URLS", default=[]),
+    "TURN_SECRET": env.str("HALLSERVER_TURN_SECRET", default=""),
+    "TURN_TTL": env.int("HALLSERVER_TURN_TTL", default=24 * 3600),
+    # Seconds a knock waits for a staff member before it times out.
+    "KNOCK_TIMEOUT": env.float("HALLSERVER_KNOCK_TIMEOUT", default=60.0),
+    # Seconds a call survives one side's lost connection (it may come back with call.resume).
+    "RECONNECT_GRACE": env.float("HALLSERVER_CALL_RECONNECT_GRACE", default=20.0),
+    # Largest SDP accepted in signalling (bytes).
+    "MAX_SDP_BYTES": env.int("HALLSERVER_MAX_SDP_BYTES", default=14 * 1024),
+    # Roadshow media: the ICE servers the aiortc worker uses (it takes the first STUN and the
+    # first TURN URL only), WebRTC viewers per roadshow before viewers are sent to HLS,
+    # frames queued per viewer, and where recordings and HLS segments are written.
+    "WORKER_ICE_SERVERS": env.json("HALLSERVER_WORKER_ICE_SERVERS", default=[]),
+    "MAX_WEBRTC_VIEWERS": env.int("HALLSERVER_MAX_WEBRTC_VIEWERS", default=150),
+    "VIEWER_QUEUE_FRAMES": env.int("HALLSERVER_VIEWER_QUEUE_FRAMES", default=60),
+    "KEYFRAME_INTERVAL": env.float("HALLSERVER_KEYFRAME_REQUEST_INTERVAL", default=1.0),
+    "MEDIA_DIR": env.str("HALLSERVER_MEDIA_DIR", default=str(DATA_DIR / "media")),
+    # Record live roadshows (WebM, as received: no re-encoding) for replay on their page.
+    "RECORD": env.bool("HALLSERVER_RECORD_ROADSHOWS", default=True),
+    # "inline": this process serves roadshow media itself (the default without Redis);
+    # "external": separate `hallserver media-worker` processes do (the default with Redis).
+    "WORKER_MODE": env.str("HALLSERVER_MEDIA_WORKER_MODE",
+                           default="external" if REDIS_URL else "inline"),
+}

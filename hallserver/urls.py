@@ -1,11 +1,12 @@
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 from django.views.generic.base import RedirectView
 
 from booths import views
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("recordings/", include("streaming.urls")),
     path("api/session", views.session),
     path("api/login", views.login_view),
     path("api/guest", views.guest_view),
@@ -19,4 +20,5 @@ urlpatterns = [
     path("login", views.page),
     path("hall/<int:hall_id>", views.page),
     path("booth/<int:booth_id>", views.page),
+    path("moderate", views.page),
 ]

@@ -1,5 +1,8 @@
-"""Live media: WebRTC signalling, the aiortc media worker and TURN credentials.
+"""Live media: booth video calls (WebRTC between browsers, signalled over the hub), TURN
+credentials, leads, and roadshows broadcast through aiortc media workers.
 
-Not built yet: booth video calls and roadshow broadcasting arrive with the live-video work
-(issue #4), on top of the real-time hub in :mod:`hallserver.realtime`.
+- :mod:`.calls`, :mod:`.actions`: knock queues, accept/decline, call signalling, leads
+- :mod:`.roadshows`: going live, viewers, and the roadshow → worker assignment
+- :mod:`.worker`, :mod:`.passthrough`: the media worker and its encoded-frame forwarding
+- :mod:`.turn`: ICE servers and coturn ``use-auth-secret`` credentials
 """

@@ -361,3 +361,43 @@ def test_pages_serve_the_browser_ui(client, expo, path):
     assert response["Content-Type"].startswith("text/html")
     assert b"<html" in response.content.lower()
     assert response.cookies["csrftoken"].value
+
+
+# --- moderators' rooms ---------------------------------------------------------------------------
+
+def test_moderators_get_the_moderation_rooms_they_may_enter(client, expo):
+    expo_room = Room.objects.get(kind="moderation", hall__isnull=True)
+    hall_rooms = dict(Room.objects.filter(kind="moderation", hall__isnull=False)
+                      .values_list("hall_id", "pk"))
+    assert len(hall_rooms) == 6
+    by_id = sorted((pk, hall) for hall, pk in hall_rooms.items())
+    everything = [{"id": expo_room.pk, "hall": None}, *({"id": pk, "hall": hall}
+                                                       for pk, hall in by_id)]
+
+    # Nobody else hears of them: anonymous visitors, visitors, booth staff.
+    assert "moderation_rooms" not in client.get("/api/expo").json()
+    for username in ("visitor", "exhibitor"):
+        login(client, username, f"{username}-demo")
+        assert "moderation_rooms" not in client.get("/api/expo").json()
+
+    # Expo-wide moderators and admins: the expo-wide room first, then every hall's.
+    for username in ("moderator", "admin"):
+        login(client, username, f"{username}-demo")
+        assert client.get("/api/expo").json()["moderation_rooms"] == everything
+
+    # A hall moderator: their hall's room only.
+    from booths.models import Profile
+
+    hall = Hall.objects.order_by("pk")[2]
+    Profile.objects.filter(user__username="moderator").update(moderated_hall=hall)
+    login(client, "moderator", "moderator-demo")
+    assert client.get("/api/expo").json()["moderation_rooms"] == [
+        {"id": hall_rooms[hall.pk], "hall": hall.pk}]
+
+
+def test_the_moderator_console_page_serves_the_browser_ui(client, expo):
+    if not (ROOT / "frontend" / "index.html").exists():
+        pytest.skip("frontend/index.html is not written yet")
+    response = client.get("/moderate")
+    assert response.status_code == 200
+    assert b"<html" in response.content.lower()

@@ -449,3 +449,33 @@ def test_validates_against_the_compose_schema(compose: dict[str, Any]) -> None:
     assert not errors, "\n".join(
         f"{'/'.join(map(str, error.path)) or '<root>'}: {error.message}" for error in errors
     )
+
+
+# --- live video: coturn and the media worker ----------------------------------------------------
+
+
+def test_coturn_uses_the_shared_secret_of_the_web_services(
+    services: dict[str, dict[str, Any]],
+) -> None:
+    coturn = services["coturn"]
+    assert coturn["image"].startswith("coturn/coturn:")
+    args = command_words(coturn)
+    assert "--use-auth-secret" in args
+    secret = next(a.split("=", 1)[1] for a in args if a.startswith("--static-auth-secret="))
+    for name in (*WEB_SERVICES, "media1"):
+        env = environment(services[name])
+        assert env.get("HALLSERVER_TURN_SECRET") == secret, name
+        urls = env.get("HALLSERVER_TURN_URLS", "").split(",")
+        assert urls and all(u.startswith("turn:") and ":3478" in u for u in urls), urls
+    # TURN needs its ports as they are: host networking rather than published ports.
+    assert coturn.get("network_mode") == "host" and not coturn.get("ports")
+
+
+def test_media_worker_runs_hallserver_media_worker(services: dict[str, dict[str, Any]]) -> None:
+    worker = services["media1"]
+    assert command_words(worker)[:2] == ["hallserver", "media-worker"]
+    env = environment(worker)
+    assert urlsplit(env["REDIS_URL"]).hostname == "redis"
+    assert env.get("HALLSERVER_MEDIA_WORKER_MODE") == "external"
+    assert environment(services["web1"]).get("HALLSERVER_MEDIA_WORKER_MODE") == "external"
+    assert depends_on(worker)["redis"]["condition"] == "service_healthy"

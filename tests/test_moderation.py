@@ -225,6 +225,7 @@ async def test_mute_in_a_room_and_expo_wide(world):
     assert sanction["kind"] == "mute" and sanction["until"] == until
     frame = await loud.call("chat.send", {"room": room, "body": "hey"})
     assert frame["error"]["code"] == "chat.muted" and frame["error"]["until"] == until
+    assert frame["error"]["reason"] == "spam" and frame["error"]["room"] == room
     await loud.ok("chat.send", {"room": far, "body": "still fine elsewhere"})
     mod = await client(world["moderator"])
     await mod.ok("mod.mute", {"user": user.pk, "room": None, "minutes": 5})
@@ -264,7 +265,8 @@ async def test_ban_closes_every_socket_and_refuses_reconnects(world):
     await mod.ok("mod.ban", {"user": user.pk, "reason": "abuse", "minutes": None})
     for tab in tabs:
         closing = await tab.event("session.closing")
-        assert closing == {"code": "banned", "message": "abuse"}
+        assert closing == {"code": "banned", "message": "abuse", "reason": "abuse",
+                           "until": None}
         assert (await tab.comm.receive_output(2))["code"] == 4003
     again = WsClient(user)
     from hallserver.asgi import application  # noqa: F401  (WsClient imports it too)

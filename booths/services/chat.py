@@ -60,7 +60,9 @@ def store_message(room: RoomInfo, visitor: Visitor, body: str, privileged: bool 
         if mute is not None or sanctions.active(visitor.id, Sanction.Kind.BAN, None, now):
             until = mute.until.timestamp() if mute is not None and mute.until else None
             raise ProtocolError(ErrorCode.CHAT_MUTED, "You are muted here" + (
-                f" until {mute.until:%H:%M} UTC." if until else "."), extra={"until": until})
+                f" until {mute.until:%H:%M} UTC." if until else "."), extra={
+                    "until": until, "reason": mute.reason if mute is not None else "",
+                    "room": mute.room_id if mute is not None else None})
         state = Room.objects.filter(pk=room.id).values("read_only", "slow_mode_seconds").get()
         if not privileged:
             if state["read_only"]:

@@ -427,7 +427,8 @@ def _close_connection(conn: Connection, data: dict) -> None:
     reason = data.get("reason")
     if reason:
         conn.write(OutFrame(event("session.closing", {"code": reason,
-                                                      "message": data.get("message", "")})))
+                                                      "message": data.get("message", ""),
+                                                      **data.get("details", {})})))
     conn.close(int(data.get("code", 1000)))
 
 

@@ -1,0 +1,273 @@
+// The roadshow page (/booth/<booth>?roadshow=<id>): the live video (from the media worker),
+// the viewer count, reactions and the roadshow's chat; the booth's staff present from here.
+
+import { useEffect, useState } from "preact/hooks";
+import { html, ErrorBox, Loading } from "./components.js";
+import { t, formatDateTime } from "./i18n.js";
+import { api } from "./api.js";
+import { ws, staffsBooth } from "./store.js";
+import { useRoom } from "./room.js";
+import { ChatPanel } from "./chat.js";
+import { Video } from "./call.js";
+import { QaPanel } from "./qa.js"; // moderation: roadshow Q&A
+
+const EMOJIS = ["👏", "❤️", "👍", "😂", "🎉", "❓"];
+
+let media = null; // {pc, roadshow, role, stream}
+
+window.hallserver = window.hallserver || {};
+window.hallserver.roadshow = { get pc() { return media?.pc || null; } };
+
+function gathered(pc) {
+  return new Promise((resolve) => {
+    if (pc.iceGatheringState === "complete") return resolve();
+    const check = () => {
+      if (pc.iceGatheringState === "complete") {
+        pc.removeEventListener("icegatheringstatechange", check);
+        resolve();
+      }
+    };
+    pc.addEventListener("icegatheringstatechange", check);
+    setTimeout(resolve, 5000); // use what was gathered so far
+  });
+}
+
+function stopMedia() {
+  if (!media) return;
+  media.pc.close();
+  if (media.role === "presenter") for (const track of media.stream.getTracks()) track.stop();
+  media = null;
+}
+
+/** Open a peer connection to the media worker; `onStream` gets the viewer's remote stream. */
+async function connect(roadshow, role, onStream, source = "camera") {
+  stopMedia();
+  const pc = new RTCPeerConnection({ iceServers: [] });
+  let stream;
+  if (role === "presenter") {
+    stream = source === "screen"
+      ? await navigator.mediaDevices.getDisplayMedia({ video: true, audio: false })
+      : await navigator.mediaDevices.getUserMedia({ video: true, audio: true });
+    for (const track of stream.getTracks()) pc.addTransceiver(track, { direction: "sendonly", streams: [stream] });
+  } else {
+    stream = new MediaStream();
+    pc.addTransceiver("video", { direction: "recvonly" });
+    pc.addTransceiver("audio", { direction: "recvonly" });
+    pc.ontrack = (ev) => {
+      stream.addTrack(ev.track);
+      onStream(stream);
+    };
+  }
+  media = { pc, roadshow, role, stream };
+  await pc.setLocalDescription(await pc.createOffer());
+  await gathered(pc);
+  if (media?.pc !== pc) return null;
+  const action = role === "presenter" ? "roadshow.publish" : "roadshow.view";
+  await ws.request(action, { roadshow, sdp: pc.localDescription.sdp });
+  return stream;
+}
+
+ws.on("roadshow.answer", async ({ roadshow, sdp }) => {
+  if (!media || media.roadshow !== roadshow || media.pc.signalingState !== "have-local-offer") return;
+  try {
+    await media.pc.setRemoteDescription({ type: "answer", sdp });
+  } catch (err) {
+    console.warn("hallserver: roadshow answer refused", err);
+  }
+});
+
+function useRoadshow(boothId, roadshowId) {
+  const [state, setState] = useState({ booth: null, roadshow: null, error: null });
+  useEffect(() => {
+    let active = true;
+    api.booth(boothId).then(
+      (booth) => {
+        if (!active) return;
+        const roadshow = (booth.roadshows || []).find((r) => r.id === roadshowId) || null;
+        setState({ booth, roadshow, error: roadshow ? null : { status: 404 } });
+      },
+      (error) => active && setState({ booth: null, roadshow: null, error }),
+    );
+    return () => {
+      active = false;
+    };
+  }, [boothId, roadshowId]);
+  return state;
+}
+
+function Reactions({ roadshowId, live }) {
+  const [recent, setRecent] = useState([]);
+  const [error, setError] = useState(null);
+  useEffect(
+    () =>
+      ws.on("roadshow.reaction", (r) => {
+        if (r.roadshow !== roadshowId) return;
+        setRecent((list) => [...list.slice(-11), { ...r, key: `${Date.now()}-${Math.random()}` }]);
+      }),
+    [roadshowId],
+  );
+  return html`
+    <div class="reactions">
+      <div class="reaction-buttons" role="group" aria-label=${t("roadshow.react")}>
+        ${EMOJIS.map(
+          (e) => html`<button type="button" class="button button-small button-quiet" disabled=${!live}
+            data-testid="react" onClick=${() => ws.request("roadshow.react", { roadshow: roadshowId, emoji: e }).catch(setError)}>${e}</button>`,
+        )}
+      </div>
+      <ul class="reaction-feed" aria-live="polite">
+        ${recent.map((r) => html`<li key=${r.key} data-testid="reaction" title=${r.user.name}>${r.emoji}</li>`)}
+      </ul>
+      <${ErrorBox} error=${error} onDismiss=${() => setError(null)} />
+    </div>
+  `;
+}
+
+/** After the roadshow: its recordings, for replay. */
+function Replay({ roadshowId }) {
+  const [recordings, setRecordings] = useState([]);
+  useEffect(() => {
+    ws.request("roadshow.recordings", { roadshow: roadshowId }).then(
+      (reply) => setRecordings(reply.recordings),
+      (err) => console.warn("hallserver: roadshow.recordings failed", err),
+    );
+  }, [roadshowId]);
+  if (!recordings.length) return null;
+  return html`
+    <div class="replay">
+      <h2 class="sub">${t("roadshow.replay")}</h2>
+      ${recordings.map(
+        (r) => html`<video key=${r.id} class="call-video" controls preload="metadata" src=${r.url}
+          data-testid="roadshow-replay"></video>`,
+      )}
+    </div>
+  `;
+}
+
+function Stage({ roadshow, boothId, roomState }) {
+  const [live, setLive] = useState(roadshow.state);
+  const [stream, setStream] = useState(null);
+  const [presenting, setPresenting] = useState(null);
+  const [error, setError] = useState(null);
+  const staff = staffsBooth(boothId);
+
+  useEffect(
+    () =>
+      ws.on("roadshow.state", (d) => {
+        if (d.roadshow === roadshow.id) setLive(d.state);
+      }),
+    [roadshow.id],
+  );
+  useEffect(
+    () =>
+      ws.on("roadshow.error", (d) => {
+        if (d.roadshow === roadshow.id) setError({ code: d.code, message: d.message });
+      }),
+    [roadshow.id],
+  );
+
+  // Viewers watch whenever it is live (again after a reconnect: the old connection's media
+  // went with it).
+  useEffect(() => {
+    if (live !== "live" || presenting) return undefined;
+    let cancelled = false;
+    const view = () => {
+      connect(roadshow.id, "viewer", (s) => !cancelled && setStream(s)).catch((err) => !cancelled && setError(err));
+    };
+    view();
+    const off = ws.on("session.ready", view);
+    return () => {
+      cancelled = true;
+      off();
+      stopMedia();
+      setStream(null);
+    };
+  }, [live, presenting, roadshow.id]);
+
+  async function present(source) {
+    setError(null);
+    try {
+      setPresenting(source);
+      setStream(await connect(roadshow.id, "presenter", null, source));
+    } catch (err) {
+      setPresenting(null);
+      setError(err);
+    }
+  }
+
+  async function run(action) {
+    setError(null);
+    try {
+      const reply = await ws.request(action, { roadshow: roadshow.id });
+      setLive(reply.state);
+      if (reply.state === "ended") {
+        stopMedia();
+        setPresenting(null);
+        setStream(null);
+      }
+    } catch (err) {
+      setError(err);
+    }
+  }
+
+  return html`
+    <section class="panel roadshow-stage" data-testid="roadshow-stage" data-state=${live}>
+      <div class="panel-head">
+        <h1 data-testid="roadshow-title">${roadshow.title}</h1>
+        <span class="badge badge-${live}" data-testid="roadshow-state">${t(`roadshow.state.${live}`)}</span>
+        <span class="count-pill" title=${t("roadshow.viewers")}>
+          <span class="live-dot" aria-hidden="true"></span>
+          <span data-testid="roadshow-viewers">${roomState.presence.count}</span>
+          <span class="visually-hidden"> ${t("roadshow.viewers")}</span>
+        </span>
+      </div>
+      <p class="muted small">${formatDateTime(roadshow.starts_at)} · ${roadshow.presenter_name}</p>
+      ${live === "live"
+        ? html`<${Video} stream=${stream} muted=${Boolean(presenting)} testid="roadshow-video" label=${roadshow.title} />`
+        : html`<p class="notice" data-testid="roadshow-offline">${t(`roadshow.offline.${live}`)}</p>`}
+      ${live === "ended" && html`<${Replay} roadshowId=${roadshow.id} />`}
+      ${staff &&
+      html`<div class="call-actions" data-testid="presenter-controls">
+        ${live === "scheduled" &&
+        html`<button type="button" class="button" data-testid="roadshow-start" onClick=${() => run("roadshow.start")}>${t("roadshow.start")}</button>`}
+        ${live === "live" &&
+        html`<button type="button" class="button" data-testid="roadshow-present" onClick=${() => present("camera")}>${t("roadshow.present_camera")}</button>
+          <button type="button" class="button button-quiet" data-testid="roadshow-screen" onClick=${() => present("screen")}>${t("roadshow.present_screen")}</button>
+          <button type="button" class="button button-danger" data-testid="roadshow-finish" onClick=${() => run("roadshow.finish")}>${t("roadshow.finish")}</button>`}
+      </div>`}
+      <${Reactions} roadshowId=${roadshow.id} live=${live === "live"} />
+      <${ErrorBox} error=${error} onDismiss=${() => setError(null)} />
+    </section>
+  `;
+}
+
+function RoadshowRoom({ roadshow, boothId }) {
+  const roomState = useRoom(roadshow.room);
+  return html`
+    <div class="roadshow-layout">
+      <div class="roadshow-main">
+        <${Stage} roadshow=${roadshow} boothId=${boothId} roomState=${roomState} />
+        <${QaPanel} roomId=${roadshow.room} joined=${roomState.status === "joined"} />
+      </div>
+      <${ChatPanel} roomState=${roomState} roomId=${roadshow.room} />
+    </div>
+  `;
+}
+
+export function RoadshowPage({ boothId, roadshowId }) {
+  const { booth, roadshow, error } = useRoadshow(boothId, roadshowId);
+  useEffect(() => {
+    if (roadshow) document.title = roadshow.title;
+  }, [roadshow]);
+  if (error?.status === 404) {
+    return html`<div class="notfound"><h1>${t("roadshow.not_found")}</h1>
+      <p><a href=${`/booth/${boothId}`}>${t("booth.back")}</a></p></div>`;
+  }
+  if (error) return html`<${ErrorBox} error=${error} />`;
+  if (!roadshow) return html`<${Loading} />`;
+  return html`
+    <div class="roadshow-page">
+      <p class="crumbs"><a href=${`/booth/${booth.id}`}>← ${booth.name}</a></p>
+      <${RoadshowRoom} key=${roadshow.id} roadshow=${roadshow} boothId=${booth.id} />
+    </div>
+  `;
+}

@@ -1,0 +1,205 @@
+"""Protocol actions of booth video calls and leads (docs/protocol.md, "Live video").
+
+Imported by :class:`streaming.apps.StreamingConfig.ready`, which registers them with the
+booths app's action table.
+"""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from channels.db import database_sync_to_async
+
+from booths.actions import Session, action
+from booths.models import Booth
+from booths.protocol import ErrorCode, ProtocolError
+from hallserver.realtime.frames import event
+
+from . import roadshows
+from .calls import CallError, calls
+from .models import Lead
+from .protocol import (
+    BoothRef,
+    CallRef,
+    Empty,
+    KnockRef,
+    LeadData,
+    ListenData,
+    LiveError,
+    SignalData,
+)
+from .turn import ice_servers
+
+
+def translated(fn):
+    """Answer :class:`CallError` as a protocol error."""
+
+    @wraps(fn)
+    async def handler(session: Session, data):
+        try:
+            return await fn(session, data)
+        except CallError as exc:
+            raise ProtocolError(exc.code, exc.message) from None
+
+    return handler
+
+
+def need_user(session: Session) -> dict:
+    if session.visitor is None:
+        raise ProtocolError(ErrorCode.AUTH_REQUIRED, "Log in or enter as a guest first.")
+    return {"id": session.visitor.id, "name": session.visitor.name}
+
+
+def need_staff(session: Session, booth: int) -> dict:
+    user = need_user(session)
+    if booth not in session.visitor.staff_of:
+        raise ProtocolError(LiveError.CALL_FORBIDDEN, f"You are not staff of booth {booth}.")
+    return user
+
+
+@database_sync_to_async
+def _booth_exists(booth: int) -> bool:
+    return Booth.objects.filter(pk=booth).exists()
+
+
+async def need_booth(booth: int) -> None:
+    if not await _booth_exists(booth):
+        raise ProtocolError(LiveError.BOOTH_NOT_FOUND, f"No booth {booth}.")
+
+
+@action("call.config", Empty)
+async def call_config(session: Session, data: Empty) -> dict:
+    return {"ice_servers": ice_servers(session.visitor.id if session.visitor else None)}
+
+
+@action("call.listen", ListenData)
+@translated
+async def call_listen(session: Session, data: ListenData) -> dict:
+    user = need_user(session)
+    for booth in data.booths:
+        need_staff(session, booth)
+    service = calls()
+    queues = []
+    for booth in data.booths:
+        knocks = await service.listen(session.conn.address, user, booth)
+        queues.append({"booth": booth, "knocks": [service.public_knock(k, n)
+                                                  for n, k in enumerate(knocks, start=1)]})
+    return {"queues": queues}
+
+
+@action("call.knock", BoothRef)
+@translated
+async def call_knock(session: Session, data: BoothRef) -> dict:
+    user = need_user(session)
+    await need_booth(data.booth)
+    if data.booth in session.visitor.staff_of:
+        raise ProtocolError(LiveError.CALL_FORBIDDEN, "You staff this booth.")
+    return await calls().knock(session.conn.address, user, data.booth)
+
+
+@action("call.cancel", KnockRef)
+@translated
+async def call_cancel(session: Session, data: KnockRef) -> dict:
+    need_user(session)
+    await calls().cancel(session.conn.address, data.knock)
+    return {}
+
+
+@action("call.accept", KnockRef)
+@translated
+async def call_accept(session: Session, data: KnockRef) -> dict:
+    user = need_user(session)
+    service = calls()
+    knock = await service.knock_of(data.knock)
+    need_staff(session, knock["booth"])
+    call = await service.accept(session.conn.address, user, data.knock)
+    visitor = call["visitor"]
+    return {"call": call["id"], "booth": call["booth"], "role": "offerer",
+            "peer": {"id": visitor["user"], "name": visitor["name"]},
+            "ice_servers": ice_servers(user["id"])}
+
+
+@action("call.decline", KnockRef)
+@translated
+async def call_decline(session: Session, data: KnockRef) -> dict:
+    need_user(session)
+    service = calls()
+    knock = await service.knock_of(data.knock)
+    need_staff(session, knock["booth"])
+    await service.decline(data.knock)
+    return {}
+
+
+@action("call.signal", SignalData)
+@translated
+async def call_signal(session: Session, data: SignalData) -> dict:
+    need_user(session)
+    payload = data.payload()
+    await calls().signal(session.conn.address, data.call, payload)
+    return {}
+
+
+@action("call.hangup", CallRef)
+@translated
+async def call_hangup(session: Session, data: CallRef) -> dict:
+    need_user(session)
+    await calls().hangup(session.conn.address, data.call)
+    return {}
+
+
+@action("call.resume", CallRef)
+@translated
+async def call_resume(session: Session, data: CallRef) -> dict:
+    user = need_user(session)
+    call, role = await calls().resume(session.conn.address, user["id"], data.call)
+    peer = call["visitor" if role == "staff" else "staff"]
+    return {"call": call["id"], "booth": call["booth"],
+            "role": "offerer" if role == "staff" else "answerer",
+            "peer": {"id": peer["user"], "name": peer["name"]},
+            "peer_away": "away" in peer, "ice_servers": ice_servers(user["id"])}
+
+
+# --- leads ------------------------------------------------------------------------------------
+
+@database_sync_to_async
+def _store_lead(booth: int, user_id: int, name: str, contact: str, message: str) -> dict:
+    return Lead.objects.create(booth_id=booth, user_id=user_id, name=name, contact=contact,
+                               message=message).public()
+
+
+@database_sync_to_async
+def _leads(booth: int, limit: int = 200) -> list[dict]:
+    return [lead.public() for lead in Lead.objects.filter(booth_id=booth)[:limit]]
+
+
+@action("lead.create", LeadData)
+async def lead_create(session: Session, data: LeadData) -> dict:
+    user = need_user(session)
+    await need_booth(data.booth)
+    contact, message = data.contact.strip(), data.message.strip()
+    name = (data.name or user["name"]).strip()
+    if not contact or len(contact) > 200:
+        raise ProtocolError(LiveError.LEAD_INVALID, "Give a contact of 1 to 200 characters.")
+    if len(message) > 2000 or not name or len(name) > 120:
+        raise ProtocolError(LiveError.LEAD_INVALID,
+                            "The message has at most 2000 characters, the name 1 to 120.")
+    lead = await _store_lead(data.booth, user["id"], name, contact, message)
+    service = calls()
+    for address in await service.listeners(data.booth):
+        await service.send(address, event("lead.new", lead))
+    return {"lead": lead["id"]}
+
+
+@action("lead.list", BoothRef)
+async def lead_list(session: Session, data: BoothRef) -> dict:
+    need_staff(session, data.booth)
+    return {"leads": await _leads(data.booth)}
+
+
+async def on_session_closed(session: Session) -> None:
+    """The socket is gone: its knocks leave the queue, its calls wait for a resume."""
+    address = session.conn.address
+    if not address:
+        return
+    await calls().connection_closed(address, session.visitor.id if session.visitor else None)
+    await roadshows.connection_closed(address)

@@ -1,0 +1,167 @@
+"""Live video in real browsers: a booth call between two Chromium contexts, and a roadshow from
+a Chromium presenter through the media worker to several Chromium viewers.
+
+Chromium runs with a fake camera and microphone. Each test asserts that video really flows:
+the receiving <video> has a size and `framesDecoded` in `getStats()` grows between two reads.
+ICE stays on loopback (the server hands out no ICE servers by default).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import pytest
+from playwright import sync_api
+
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, TIMEOUT_MS, Visitor, api_get
+
+pytestmark = pytest.mark.browser
+
+MEDIA_ARGS = [
+    *CHROMIUM_ARGS,
+    "--use-fake-ui-for-media-stream",
+    "--use-fake-device-for-media-stream",
+    "--autoplay-policy=no-user-gesture-required",
+]
+
+# framesDecoded of the first inbound video stream of a peer connection.
+FRAMES_DECODED = """async (path) => {
+  const pc = path.split('.').reduce((o, k) => o && o[k], window);
+  if (!pc) return -1;
+  const stats = await pc.getStats();
+  let frames = -1;
+  stats.forEach((r) => {
+    if (r.type === 'inbound-rtp' && r.kind === 'video') frames = r.framesDecoded || 0;
+  });
+  return frames;
+}"""
+
+VIDEO_SIZE = """(testid) => {
+  const v = document.querySelector(`[data-testid="${testid}"]`);
+  return v ? v.videoWidth : 0;
+}"""
+
+
+@pytest.fixture(scope="module")
+def media_browser(chromium) -> Iterator[sync_api.Browser]:
+    """A second Chromium, from the package's Playwright, with a fake camera."""
+    browser = chromium.browser_type.launch(executable_path=CHROMIUM, headless=True,
+                                           args=MEDIA_ARGS)
+    try:
+        yield browser
+    finally:
+        browser.close()
+
+
+@pytest.fixture
+def person(media_browser, live_server_url) -> Iterator[Callable[[], Visitor]]:
+    made: list[Visitor] = []
+
+    def make() -> Visitor:
+        context = media_browser.new_context(locale="en-US", viewport={"width": 1280,
+                                                                      "height": 900})
+        context.grant_permissions(["camera", "microphone"])
+        context.set_default_timeout(TIMEOUT_MS)
+        v = Visitor(context, live_server_url)
+        made.append(v)
+        return v
+
+    yield make
+    errors = [e for v in made for e in v.page_errors]
+    for v in made:
+        v.context.close()
+    assert not errors, f"uncaught JavaScript errors: {errors}"
+
+
+def assert_video_flows(page: sync_api.Page, video_testid: str, pc_path: str) -> None:
+    """The video has a picture and more frames are decoded a moment later."""
+    page.wait_for_function(VIDEO_SIZE, arg=video_testid)
+    page.wait_for_function(f"async (p) => ({FRAMES_DECODED})(p).then((n) => n > 0)", arg=pc_path)
+    first = page.evaluate(FRAMES_DECODED, pc_path)
+    page.wait_for_function(
+        f"async ([p, n]) => ({FRAMES_DECODED})(p).then((m) => m > n + 10)", arg=[pc_path, first])
+
+
+def exhibitor(person) -> tuple[Visitor, int]:
+    staff = person()
+    staff.login("exhibitor", "exhibitor-demo", "/")
+    booth = staff.page.evaluate("window.hallserver.user.staff_of[0]")
+    return staff, booth
+
+
+def test_booth_video_call_between_two_browsers(person):
+    staff, booth = exhibitor(person)
+    staff.goto(f"/booth/{booth}")
+    sync_api.expect(staff.page.get_by_test_id("call-queue")).to_have_attribute("data-count", "0")
+
+    guest = person()
+    guest.enter_as_guest("Greta", f"/booth/{booth}")
+    guest.page.get_by_test_id("call-knock").click()
+    sync_api.expect(guest.page.get_by_test_id("call-position")).to_have_attribute(
+        "data-position", "1")
+
+    item = staff.page.get_by_test_id("call-queue-item")
+    sync_api.expect(item).to_contain_text("Greta")
+    item.get_by_test_id("call-accept").click()
+
+    for side in (staff, guest):
+        sync_api.expect(side.page.get_by_test_id("call-view")).to_have_attribute(
+            "data-status", "live")
+        assert_video_flows(side.page, "call-remote-video", "hallserver.rtc.pc")
+
+    guest.page.get_by_test_id("call-hangup").click()
+    sync_api.expect(staff.page.get_by_test_id("call-status")).to_have_text(
+        "The call has ended.")
+
+
+def test_declined_visitor_leaves_a_lead(person):
+    staff, booth = exhibitor(person)
+    staff.goto(f"/booth/{booth}")
+    guest = person()
+    guest.enter_as_guest("Lena", f"/booth/{booth}")
+    guest.page.get_by_test_id("call-knock").click()
+    staff.page.get_by_test_id("call-queue-item").get_by_test_id("call-decline").click()
+    sync_api.expect(guest.page.get_by_test_id("call-closed")).to_have_attribute(
+        "data-reason", "declined")
+    guest.page.get_by_test_id("lead-contact").fill("lena@example.org")
+    guest.page.get_by_test_id("lead-message").fill("Please call me back.")
+    guest.page.get_by_test_id("lead-submit").click()
+    sync_api.expect(guest.page.get_by_test_id("lead-sent")).to_be_visible()
+    sync_api.expect(staff.page.get_by_test_id("lead-item").first).to_contain_text(
+        "lena@example.org")
+
+
+def test_roadshow_from_one_presenter_to_several_viewers(person, live_server_url):
+    staff, booth = exhibitor(person)
+    detail = api_get(live_server_url, f"/api/booths/{booth}")
+    roadshow = next(r for r in detail["roadshows"] if r["state"] != "ended")
+    path = f"/booth/{booth}?roadshow={roadshow['id']}"
+    staff.page.goto(live_server_url + path)
+    staff.wait_connected()
+    stage = staff.page.get_by_test_id("roadshow-stage")
+    if roadshow["state"] == "scheduled":
+        sync_api.expect(stage).to_have_attribute("data-state", "scheduled")
+        staff.page.get_by_test_id("roadshow-start").click()
+    sync_api.expect(stage).to_have_attribute("data-state", "live")
+    # The lobby lists it as live now.
+    live = [r["id"] for r in api_get(live_server_url, "/api/expo")["roadshows"]
+            if r["state"] == "live"]
+    assert roadshow["id"] in live
+    staff.page.get_by_test_id("roadshow-present").click()
+
+    viewers = []
+    for name in ("Vera", "Viktor"):
+        viewer = person()
+        viewer.enter_as_guest(name, path)
+        viewers.append(viewer)
+    for viewer in viewers:
+        assert_video_flows(viewer.page, "roadshow-video", "hallserver.roadshow.pc")
+
+    # The count of people in the roadshow room (presenter and two viewers), and reactions.
+    sync_api.expect(viewers[0].page.get_by_test_id("roadshow-viewers")).to_have_text("3")
+    viewers[0].page.get_by_test_id("react").first.click()
+    sync_api.expect(viewers[1].page.get_by_test_id("reaction").first).to_have_text("👏")
+
+    staff.page.get_by_test_id("roadshow-finish").click()
+    for viewer in viewers:
+        sync_api.expect(viewer.page.get_by_test_id("roadshow-offline")).to_be_visible()
