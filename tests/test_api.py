@@ -17,7 +17,7 @@ pytestmark = [pytest.mark.django_db]
 
 ROOT = Path(__file__).resolve().parent.parent
 
-ME_KEYS = {"id", "name", "kind", "staff_of"}
+ME_KEYS = {"id", "name", "kind", "staff_of", "moderator", "moderated_hall", "admin"}
 HALL_KEYS = {"id", "name", "name_zh", "slug", "description", "color", "lobby_room",
              "booth_count"}
 SUMMARY_KEYS = {"id", "name", "name_zh", "kind", "country", "industry_tags", "hall",
@@ -127,7 +127,8 @@ def test_guest_gets_an_account_and_is_logged_in(client, expo):
     assert response.status_code == 200
     me = response.json()["user"]
     assert set(me) == ME_KEYS
-    assert me == {"id": me["id"], "name": "Gina Guest", "kind": "guest", "staff_of": []}
+    assert me == {"id": me["id"], "name": "Gina Guest", "kind": "guest", "staff_of": [],
+                  "moderator": False, "moderated_hall": None, "admin": False}
     assert client.get("/api/session").json() == {"user": me}
     other = Client()
     second = post(other, "/api/guest", {"name": "Gina Guest"}).json()["user"]

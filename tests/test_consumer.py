@@ -60,6 +60,7 @@ async def test_session_ready_describes_the_user_and_limits(world):
     me = staff.ready["data"]["user"]
     assert me["name"] and me["kind"] == "exhibitor"
     assert me["staff_of"] == [world["booth"].pk]
+    assert me["moderator"] is False and me["admin"] is False
     await anon.close()
     await staff.close()
 

@@ -21,7 +21,8 @@ class Visitor:
 
     def public(self) -> dict:
         return {"id": self.id, "name": self.name, "kind": self.kind,
-                "staff_of": sorted(self.staff_of)}
+                "staff_of": sorted(self.staff_of), "moderator": self.is_moderator,
+                "moderated_hall": self.moderated_hall, "admin": self.is_admin}
 
 
 def display_name(user: AbstractBaseUser) -> str:
