@@ -15,6 +15,8 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from twisted.internet.tcp import Server as _TCP_SERVER
+
 from .frames import OutFrame, event
 
 log = logging.getLogger(__name__)
@@ -127,8 +129,26 @@ class DirectConnection(Connection):
         if proto.send_queue:
             # autobahn is trickling chopped data; keep its order.
             proto.sendData(frame.wire)
-        else:
-            proto.transport.write(frame.wire)
+            return
+        transport = proto.transport
+        sock = getattr(transport, "socket", None) if type(transport) is _TCP_SERVER else None
+        if sock is None or transport._tempDataLen or transport.offset < len(transport.dataBuffer):
+            transport.write(frame.wire)
+            return
+        # Nothing is waiting in Twisted's buffer, so the bytes may go to the socket at once,
+        # as asyncio's own transports do: one send() instead of registering the socket for
+        # writability and sending from the reactor callback. What the socket does not take
+        # goes to Twisted's buffer as usual.
+        data = frame.wire
+        try:
+            sent = sock.send(data)
+        except (BlockingIOError, InterruptedError):
+            sent = 0
+        except OSError:
+            transport.write(data)  # let Twisted notice and report the broken connection
+            return
+        if sent < len(data):
+            transport.write(data[sent:])
 
     def close(self, code: int = 1000) -> None:
         if self.closed:
