@@ -174,7 +174,11 @@ async def room_join(session: Session, data: RoomJoinData) -> dict:
     try:
         result: dict[str, Any] = {}
         if data.since is None:
-            messages, has_more, last = await chat.latest(room.id, session.limits["HISTORY_PAGE"])
+            # Up to the last message this process delivered in the room; later ones arrive
+            # live (the socket is a member already), so nothing is lost or repeated.
+            last = hub.last_delivered(room.id)
+            messages, has_more = await chat.history_cache.page(
+                room.id, last, session.limits["HISTORY_PAGE"])
             result.update(history=messages, has_more=has_more)
         else:
             messages, last, reset, deleted = await chat.since(

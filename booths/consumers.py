@@ -46,7 +46,9 @@ class HallConsumer(AsyncWebsocketConsumer):
 
     async def connect(self) -> None:
         await hub.start()
-        visitor = await database_sync_to_async(visitor_for)(self.scope.get("user"))
+        user = self.scope.get("user")
+        authenticated = user is not None and user.is_authenticated
+        visitor = await database_sync_to_async(visitor_for)(user) if authenticated else None
         await self.accept()
         conf = settings.HALLSERVER
         direct = self.scope.get("extensions", {}).get(DIRECT_EXTENSION)

@@ -189,6 +189,7 @@ async def chat_report(session: Session, data: ReportData) -> dict:
 async def chat_delete(session: Session, data: DeleteData) -> dict:
     room = await _room(session, data.room, "chat.delete", "delete messages")
     row = await chat.delete_message(room.id, data.seq)
+    await hub.broadcast("room.changed", {"room": room.id})  # cached history pages
     await hub.publish(room.id, event("chat.deleted", {"room": room.id, "seq": data.seq}))
     await mod.resolve_reports_of(room.id, data.seq)
     await _audit(session, "chat.delete", target=row["author_id"], room=room, reason=data.reason,

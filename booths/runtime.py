@@ -22,7 +22,13 @@ def install() -> None:
     hub.gap_fetcher = chat.frames_between
     hub.seq_loader = chat.last_seqs
     hub.control_handlers["kick"] = _kick
-    hub.process_handlers["room.changed"] = lambda data: directory.invalidate(data["room"])
+    hub.process_handlers["room.changed"] = _room_changed
+
+
+def _room_changed(data: dict) -> None:
+    """A moderator changed a room (or deleted a message in it): forget cached facts."""
+    directory.invalidate(data["room"])
+    chat.history_cache.forget(data["room"])
 
 
 def _kick(conn: Connection, data: dict) -> None:

@@ -1,7 +1,7 @@
 """ASGI entry point: HTTP through Django, WebSockets through the Hallserver consumer.
 
 WebSockets are wrapped in the origin check (only ``ALLOWED_HOSTS`` may open them) and the
-session/auth middleware.
+session/auth middleware (Channels', answering anonymous handshakes without a database hop).
 """
 
 import os
@@ -12,12 +12,12 @@ from django.core.asgi import get_asgi_application
 
 django_asgi_app = get_asgi_application()
 
-from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 from django.conf import settings  # noqa: E402
 
 from booths.routing import websocket_urlpatterns  # noqa: E402
+from hallserver.realtime.auth import HallAuthMiddlewareStack  # noqa: E402
 
 http_app = django_asgi_app
 if settings.SERVE_STATIC:
@@ -29,7 +29,7 @@ application = ProtocolTypeRouter(
     {
         "http": http_app,
         "websocket": AllowedHostsOriginValidator(
-            AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
+            HallAuthMiddlewareStack(URLRouter(websocket_urlpatterns))
         ),
     }
 )

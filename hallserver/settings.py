@@ -73,13 +73,17 @@ TEMPLATES = [
 # SQLite by default; DATABASE_URL (postgres://...) switches to PostgreSQL.
 if env.str("DATABASE_URL", default=""):
     DATABASES = {"default": env.db("DATABASE_URL")}
-    DATABASES["default"].setdefault("CONN_MAX_AGE", 60)
+    DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("HALLSERVER_CONN_MAX_AGE", default=600))
     DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
 else:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": env.str("HALLSERVER_SQLITE_PATH", default=str(DATA_DIR / "hallserver.sqlite3")),
+            # Keep the connection: Channels' database_sync_to_async closes connections older
+            # than CONN_MAX_AGE around every call, and reconnecting SQLite each time (with its
+            # PRAGMAs) dominated the handshake profile.
+            "CONN_MAX_AGE": None,
             "OPTIONS": {
                 # IMMEDIATE transactions serialise writers instead of failing with "locked";
                 # WAL lets readers carry on while a chat message is written.

@@ -42,6 +42,7 @@ def _test_settings(settings):
 def _fresh_realtime_state():
     """Each test gets its own event loop, so process-wide real-time state starts afresh."""
     from booths import runtime
+    from booths.services import chat
     from booths.services.rooms import directory
     from hallserver.realtime.hub import hub
 
@@ -49,6 +50,7 @@ def _fresh_realtime_state():
     for cached in (runtime.presence, runtime.limits, runtime.word_filter):
         cached.cache_clear()
     directory.invalidate()
+    chat.history_cache._pages.clear()
     hub.channel = None
     hub._loop = None
     yield

@@ -144,22 +144,38 @@ def since(room_id: int, after: int, limit: int) -> tuple[list[dict], int, bool, 
 
 
 @database_sync_to_async
-def latest(room_id: int, limit: int) -> tuple[list[dict], bool, int]:
-    """The newest page and the counter it is consistent with: (messages, has_more, last seq)."""
-    # A counter value is committed together with its message, so reading the counter first
-    # and then the messages up to it gives a consistent page without a transaction.
-    last = Room.objects.filter(pk=room_id).values_list("last_seq", flat=True).get()
-    rows = list(
-        ChatMessage.objects.filter(room_id=room_id, seq__lte=last)
-        .order_by("-seq").values(*MESSAGE_FIELDS)[: limit + 1]
-    )
-    has_more = len(rows) > limit
-    return [message_data(room_id, r) for r in reversed(rows[:limit])], has_more, last
-
-
-@database_sync_to_async
 def frames_between(room_id: int, first: int, last: int) -> list[tuple[int, str]]:
     """Serialised ``chat.message`` frames for the hub's gap filling."""
     rows = ChatMessage.objects.filter(room_id=room_id, seq__gte=first, seq__lte=last)
     rows = rows.order_by("seq").values(*MESSAGE_FIELDS)
     return [(r["seq"], message_frame(room_id, r)) for r in rows]
+
+
+class HistoryCache:
+    """The newest history page of each room, per process, keyed by the last sequence number.
+
+    A join asks for the page up to the last message the process's hub has delivered for the
+    room; anything later reaches the joining socket live. The page is read from the database
+    once per new message (per room and process) instead of once per join; deletions clear it
+    on every process (``hub.broadcast("room.changed")``).
+    """
+
+    def __init__(self, rooms: int = 2000) -> None:
+        self.rooms = rooms
+        self._pages: dict[int, tuple[int, int, list[dict], bool]] = {}
+
+    async def page(self, room_id: int, last: int, limit: int) -> tuple[list[dict], bool]:
+        hit = self._pages.get(room_id)
+        if hit is not None and hit[0] == last and hit[1] == limit:
+            return hit[2], hit[3]
+        messages, has_more = await history(room_id, last + 1, limit)
+        if len(self._pages) >= self.rooms:
+            self._pages.pop(next(iter(self._pages)))
+        self._pages[room_id] = (last, limit, messages, has_more)
+        return messages, has_more
+
+    def forget(self, room_id: int) -> None:
+        self._pages.pop(room_id, None)
+
+
+history_cache = HistoryCache()

@@ -211,6 +211,11 @@ class Hub:
         for room in list(conn.rooms):
             self.leave(conn, room)
 
+    def last_delivered(self, room: int) -> int:
+        """The sequence number of the last chat frame this process delivered in ``room``
+        (which it has joined)."""
+        return self.rooms[room].next_seq - 1
+
     def local_members(self, room: int) -> set[Connection]:
         state = self.rooms.get(room)
         return state.members if state else set()
