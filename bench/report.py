@@ -1,0 +1,179 @@
+"""Markdown tables of benchmark results."""
+
+from __future__ import annotations
+
+import os
+import platform
+import sys
+import time
+from typing import Any
+
+from .scenarios import Options
+from .stats import fmt_int, fmt_ms, fmt_num, markdown_table
+
+NAMES = {"hallserver": "Hallserver", "channels": "Channels relay", "websockets": "websockets"}
+
+
+def _name(row: dict[str, Any]) -> str:
+    return NAMES.get(row["target"], row["target"])
+
+
+def _errors(errors: dict[str, int] | None) -> str:
+    if not errors:
+        return "0"
+    return f"{sum(errors.values()):,} (" + ", ".join(
+        f"{k}: {v}" for k, v in sorted(errors.items(), key=lambda kv: -kv[1])) + ")"
+
+
+def _versions() -> str:
+    parts = [f"Python {platform.python_version()}"]
+    for module in ("django", "channels", "channels_redis", "daphne", "websockets", "redis"):
+        try:
+            mod = __import__(module)
+            parts.append(f"{module} {getattr(mod, '__version__', '?')}")
+        except Exception:
+            pass
+    return ", ".join(parts)
+
+
+def _wait(r: dict[str, Any]) -> str:
+    pct = r.get("server_wait_pct")
+    if pct is None:
+        return ""
+    text = f"; server threads waited for a CPU for {pct:.0f}% of the window (summed)"
+    if pct > 20:
+        text += " (machine oversubscribed: latencies unreliable)"
+    return text
+
+
+def header(opts: Options, load_before: tuple[float, ...] | None = None) -> str:
+    when = time.strftime("%Y-%m-%d %H:%M")
+    what = {
+        "fanout": f"one room of {opts.clients:,} members, one sender at {opts.rate:g} msg/s "
+                  f"for {opts.duration:g} s",
+        "flood": f"ramp at {opts.ramp:g} clients/s towards {opts.clients:,} in one room, "
+                 f"{opts.chat_fraction:.1%} chatting every ~{opts.chat_mean:g} s, pings every "
+                 f"~{opts.ping_interval:g} s (late after {opts.ping_timeout:g} s); stop when "
+                 f"p90 chat delivery > 10 s or > 10% of pings late",
+        "idle": f"{opts.clients:,} idle connections, each in one of {opts.rooms} rooms",
+        "storm": f"{opts.clients:,} clients, {opts.inflight} handshakes in flight, each "
+                 f"joining one of {opts.rooms} rooms",
+        "smoke": f"{opts.clients} members, {opts.rate:g} msg/s for {opts.duration:g} s, "
+                 f"pings, a small handshake storm",
+    }[opts.command]
+    load = ""
+    if load_before is not None:
+        load = (f" Load average {load_before[0]:.1f} before the run, "
+                f"{os.getloadavg()[0]:.1f} after.")
+    return (f"### {opts.command}: {what}\n\n"
+            f"{when}, {os.cpu_count()} CPUs, {opts.procs} load-generator process(es); "
+            f"{_versions()}.{load}\n")
+
+
+def _failures(rows: list[dict[str, Any]]) -> list[str]:
+    return [f"- {_name(r)}: run failed: {r['failure']}" for r in rows if "failure" in r]
+
+
+def fanout_table(rows: list[dict[str, Any]]) -> str:
+    headers = ["target", "server procs", "members", "msgs sent", "delivered", "lost",
+               "CPU µs/delivery", "Redis µs/delivery", "p50 ms", "p99 ms", "max ms",
+               "server CPU %", "load gen CPU %"]
+    body = []
+    for r in rows:
+        if "failure" in r:
+            continue
+        body.append([_name(r), r["server_procs"], fmt_int(r["members"]), fmt_int(r["msgs_sent"]),
+                     fmt_int(r["delivered"]), fmt_int(r["lost"]),
+                     fmt_num(r["us_per_delivery"]), fmt_num(r["redis_us_per_delivery"]),
+                     fmt_ms(r["p50_ms"]), fmt_ms(r["p99_ms"]), fmt_ms(r["max_ms"]),
+                     fmt_num(r["server_cpu_pct"], 0), fmt_num(r["loadgen_cpu_pct"], 0)])
+    notes = [f"- {_name(r)}: {r['note']}; window {r['window_s']:.1f} s "
+             f"({r['drain_end']}); accepted "
+             f"{r['msgs_accepted']:,}/{r['msgs_sent']:,}"
+             + (f" (chat.send reply p50 {fmt_ms(r['ack_p50_ms'])} ms, p99 "
+                f"{fmt_ms(r['ack_p99_ms'])} ms)" if r["ack_p50_ms"] is not None else "")
+             + (f"; {r['unanswered']} chat.send still unanswered at the end"
+                if r["unanswered"] else "")
+             + (f"; the sender fell {r['sender_late_s']:.1f} s behind its schedule"
+                if r["sender_late_s"] > 0.5 else "")
+             + (f"; chat.send refused: {_errors(r['send_errors'])}" if r["send_errors"]
+                else "")
+             + f"; duplicates {r['dups']}{_wait(r)}; "
+             f"connect failures {_errors(r['connect_errors'])}; client errors "
+             f"{_errors(r['errors'])}" for r in rows if "failure" not in r]
+    return "\n".join([markdown_table(headers, body), "", *notes, *_failures(rows)])
+
+
+def idle_table(rows: list[dict[str, Any]]) -> str:
+    headers = ["target", "server procs", "connections", "failed", "RSS before MiB",
+               "RSS after MiB", "KiB per connection", "Redis KiB per connection",
+               "connect time s"]
+    body = [[_name(r), r["server_procs"], fmt_int(r["connections"]),
+             fmt_int(r["connect_failed"]), fmt_num(r["rss_before_mib"]),
+             fmt_num(r["rss_after_mib"]), fmt_num(r["kib_per_conn"]),
+             fmt_num(r["redis_kib_per_conn"]), fmt_num(r["connect_s"])]
+            for r in rows if "failure" not in r]
+    notes = [f"- {_name(r)}: {r['note']}; client errors {_errors(r['connect_errors'])}"
+             for r in rows if "failure" not in r]
+    return "\n".join([markdown_table(headers, body), "", *notes, *_failures(rows)])
+
+
+def storm_table(rows: list[dict[str, Any]]) -> str:
+    headers = ["target", "server procs", "clients", "in flight", "ok", "failed",
+               "handshakes/s", "per process /s", "p50 ms", "p99 ms", "max ms",
+               "server CPU ms/handshake", "Redis CPU ms/handshake"]
+    body = [[_name(r), r["server_procs"], fmt_int(r["clients"]), r["inflight"],
+             fmt_int(r["ok"]), fmt_int(r["failed"]), fmt_num(r["per_s"], 0),
+             fmt_num(r["per_s_per_proc"], 0), fmt_ms(r["p50_ms"]), fmt_ms(r["p99_ms"]),
+             fmt_ms(r["max_ms"]), fmt_num(r["cpu_ms_per_handshake"], 2),
+             fmt_num(r["redis_cpu_ms_per_handshake"], 2)]
+            for r in rows if "failure" not in r]
+    notes = [f"- {_name(r)}: {r['note']}; failures {_errors(r['errors'])}{_wait(r)}"
+             for r in rows if "failure" not in r]
+    return "\n".join([markdown_table(headers, body), "", *notes, *_failures(rows)])
+
+
+def flood_table(rows: list[dict[str, Any]]) -> str:
+    headers = ["target", "server procs", "clients reached", "stop reason", "chat p50 ms",
+               "chat p90 ms", "chat p99 ms", "ping p99 ms", "pings late %", "errors",
+               "server CPU %", "Redis CPU %", "load gen CPU %"]
+    body = [[_name(r), r["server_procs"], f"{r['reached']:,} / {r['clients']:,}",
+             r["stop_reason"], fmt_ms(r["chat_p50_ms"]), fmt_ms(r["chat_p90_ms"]),
+             fmt_ms(r["chat_p99_ms"]), fmt_ms(r["ping_p99_ms"]),
+             fmt_num(r["pings_late_pct"], 1), fmt_int(r["error_count"]),
+             fmt_num(r["server_cpu_pct"], 0), fmt_num(r["redis_cpu_pct"], 0),
+             fmt_num(r["loadgen_cpu_pct"], 0)]
+            for r in rows if "failure" not in r]
+    notes = [f"- {_name(r)}: {r['note']}; {r['seconds']:.0f} s; {r['chats_sent']:,} chat "
+             f"messages sent, {r['chat_deliveries']:,} deliveries; errors {_errors(r['errors'])}"
+             f"{_wait(r)}"
+             for r in rows if "failure" not in r]
+    return "\n".join([markdown_table(headers, body), "", *notes, *_failures(rows)])
+
+
+def smoke_table(rows: list[dict[str, Any]]) -> str:
+    headers = ["target", "server procs", "members", "msgs sent", "delivered", "lost",
+               "pings answered", "storm ok", "result"]
+    body = [[_name(r), r["server_procs"], fmt_int(r["members"]), fmt_int(r["msgs_sent"]),
+             fmt_int(r["delivered"]), fmt_int(r["lost"]),
+             f"{r['pings_answered']}/{r['pings_sent']}",
+             f"{r['storm_ok']}/{r['storm_clients']}",
+             "ok" if r["ok"] else ("FAILED: " if r["enforced"] else "not enforced, failed: ")
+             + ", ".join(k for k, v in r["checks"].items() if not v)]
+            for r in rows if "failure" not in r]
+    return "\n".join([markdown_table(headers, body), "", *_failures(rows)])
+
+
+TABLES = {"fanout": fanout_table, "idle": idle_table, "storm": storm_table,
+          "flood": flood_table, "smoke": smoke_table}
+
+
+def render(opts: Options, rows: list[dict[str, Any]],
+           load_before: tuple[float, ...] | None = None) -> str:
+    return header(opts, load_before) + "\n" + TABLES[opts.command](rows) + "\n"
+
+
+def write(text: str, path: Any) -> None:
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(text + "\n")
+    print(f"[bench] written to {path}", file=sys.stderr)

@@ -1,0 +1,47 @@
+"""The benchmark suite still runs end to end: ``hallserver bench smoke``.
+
+A few hundred clients in one room on Hallserver (two daphne processes), the tutorial-style
+Channels relay and the bare websockets server; every message must reach every member, every
+ping must be answered and a small handshake storm must not fail. Nothing here is timed: CI
+machines are too noisy for performance assertions (see bench/README.md for the real runs).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+pytestmark = pytest.mark.system
+
+
+def test_bench_smoke(redis_url, tmp_path):
+    result_file = tmp_path / "smoke.json"
+    proc = subprocess.run(
+        [sys.executable, "-m", "bench", "smoke", "--clients", "200", "--redis-url", redis_url,
+         "--json", str(result_file)],
+        cwd=ROOT, capture_output=True, text=True, timeout=85,
+    )
+    output = f"stdout:\n{proc.stdout}\nstderr:\n{proc.stderr[-6000:]}"
+    assert result_file.exists(), output
+    rows = json.loads(result_file.read_text())["rows"]
+    assert [r["target"] for r in rows] == ["hallserver", "channels", "websockets"], output
+    for row in rows:
+        assert "failure" not in row, output  # every target ran end to end
+        if row["target"] == "channels":
+            # The stock relay may drop messages on a loaded machine (Redis read timeouts
+            # close its consumers); that is a finding, not a failure of this project.
+            assert row["delivered"] > 0, output
+            continue
+        failed = [name for name, ok in row["checks"].items() if not ok]
+        assert not failed, f"{row['target']}: {failed}\n{output}"
+        assert row["members"] == 200
+        assert row["delivered"] == row["expected"] == row["msgs_sent"] * 200
+        assert row["lost"] == 0 and row["dups"] == 0
+    assert proc.returncode == 0, output
+    assert "| Hallserver |" in proc.stdout
