@@ -71,11 +71,12 @@ class Session:
         self.member = runtime.presence().member_key(self.user, conn.id, hub.process_id)
         self.rooms: dict[int, RoomInfo] = {}
         self.counted = False  # whether this socket counts towards the user's connection cap
+        self.budget = runtime.limits().connection_budget()
         self.after_reply: list[Callable[[], None]] = []
         self.limits = settings.HALLSERVER
 
     async def handle(self, name: str, data: Any) -> dict:
-        wait = await runtime.limits().connection(self.conn.id)
+        wait = self.budget.take()
         if wait is not None:
             raise ProtocolError(ErrorCode.RATE_LIMITED, "Too many requests; slow down.",
                                 extra={"retry_after": wait})
