@@ -187,15 +187,16 @@ async def room_join(session: Session, data: RoomJoinData) -> dict:
             )
             result.update(missed=messages, reset=reset, deleted=deleted)
         presence = runtime.presence()
+        # Names only for small rooms: listing a big room on every join would cost O(members).
         if first_time:
-            count = await presence.enter(room, session.member, session.user)
+            result["presence"] = await presence.enter_and_list(room, session.member,
+                                                               session.user)
         else:
             count = await presence.store.count(room.id)
-        # Names only for small rooms: listing a big room on every join would cost O(members).
-        if count > session.limits["PRESENCE_DETAIL_LIMIT"]:
-            result["presence"] = {"count": count}
-        else:
-            result["presence"] = await presence.listing(room)
+            if count > session.limits["PRESENCE_DETAIL_LIMIT"]:
+                result["presence"] = {"count": count}
+            else:
+                result["presence"] = await presence.listing(room)
         if room.kind == Room.Kind.LOBBY and room.hall_id is not None:
             _, counts = await presence.hall_counts(room.hall_id)
             result["counts"] = counts

@@ -83,6 +83,17 @@ async def test_counts_each_member_once_however_many_connections(store):
     assert await store.count(1) == 0
 
 
+async def test_add_and_list_lists_users_only_in_small_rooms(store):
+    assert await store.add_and_list(1, "u7", ADA, limit=3) == (True, 1, [ADA])
+    new, count, users = await store.add_and_list(1, "u8", BOB, limit=3)
+    assert (new, count) == (True, 2)
+    assert sorted(users, key=lambda u: u["id"]) == [ADA, BOB]
+    assert await store.add_and_list(1, "aproc:9", None, limit=3) == (True, 3, users)
+    assert await store.add_and_list(1, "u7", ADA, limit=3) == (False, 3, users)
+    assert await store.add_and_list(1, "aproc:10", None, limit=3) == (True, 4, None)
+    assert await store.count(1) == 4
+
+
 async def test_counts_of_several_rooms(store):
     await store.add(1, "u7", ADA)
     await store.add(1, "u8", BOB)

@@ -41,6 +41,11 @@ class PresenceStore(Protocol):
     async def add(self, room: int, member: str, info: dict | None) -> tuple[bool, int]:
         """Count one more connection of ``member``: (member newly present, room count)."""
 
+    async def add_and_list(self, room: int, member: str, info: dict | None,
+                           limit: int) -> tuple[bool, int, list[dict] | None]:
+        """:meth:`add`, plus the present users' infos when the room has at most ``limit``
+        members (else None), in one step."""
+
     async def remove(self, room: int, member: str) -> tuple[bool, int]:
         """Count one connection less: (member gone, room count)."""
 
@@ -67,6 +72,14 @@ class MemoryPresence:
         if info is not None:
             self.info[member] = info
         return members[member] == 1, len(members)
+
+    async def add_and_list(self, room: int, member: str, info: dict | None,
+                           limit: int) -> tuple[bool, int, list[dict] | None]:
+        new, count = await self.add(room, member, info)
+        if count > limit:
+            return new, count, None
+        members = self.rooms.get(room, {})
+        return new, count, [self.info[m] for m in members if m in self.info]
 
     async def remove(self, room: int, member: str) -> tuple[bool, int]:
         members = self.rooms.get(room, {})
@@ -96,6 +109,19 @@ local n = redis.call('HINCRBY', KEYS[1], ARGV[1], 1)
 redis.call('HINCRBY', KEYS[2], ARGV[2] .. '|' .. ARGV[1], 1)
 if ARGV[3] ~= '' then redis.call('HSET', KEYS[3], ARGV[1], ARGV[3]) end
 return {n, redis.call('HLEN', KEYS[1])}
+"""
+_ADD_AND_LIST = """
+local n = redis.call('HINCRBY', KEYS[1], ARGV[1], 1)
+redis.call('HINCRBY', KEYS[2], ARGV[2] .. '|' .. ARGV[1], 1)
+if ARGV[3] ~= '' then redis.call('HSET', KEYS[3], ARGV[1], ARGV[3]) end
+local total = redis.call('HLEN', KEYS[1])
+if total > tonumber(ARGV[4]) then return {n, total, false} end
+local users = {}
+for _, k in ipairs(redis.call('HKEYS', KEYS[1])) do
+  if string.sub(k, 1, 1) == 'u' then users[#users + 1] = k end
+end
+if #users == 0 then return {n, total, {}} end
+return {n, total, redis.call('HMGET', KEYS[3], unpack(users))}
 """
 _REMOVE = """
 local n = redis.call('HINCRBY', KEYS[1], ARGV[1], -1)
@@ -147,6 +173,7 @@ class RedisPresence:
             )
             client = self._clients[loop] = aioredis.Redis(connection_pool=pool)
             self._add = client.register_script(_ADD)
+            self._add_and_list = client.register_script(_ADD_AND_LIST)
             self._remove = client.register_script(_REMOVE)
             self._reap = client.register_script(_REAP)
             self._start_background(loop)
@@ -166,6 +193,17 @@ class RedisPresence:
             args=[member, room, orjson.dumps(info) if info else ""], client=r,
         )
         return n == 1, total
+
+    async def add_and_list(self, room: int, member: str, info: dict | None,
+                           limit: int) -> tuple[bool, int, list[dict] | None]:
+        r = self.redis
+        n, total, infos = await self._add_and_list(
+            keys=[self._key(room), self._proc_key, f"{self.prefix}pinfo"],
+            args=[member, room, orjson.dumps(info) if info else "", limit], client=r,
+        )
+        if not isinstance(infos, list):
+            return n == 1, total, None
+        return n == 1, total, [orjson.loads(i) for i in infos if i]
 
     async def remove(self, room: int, member: str) -> tuple[bool, int]:
         r = self.redis
@@ -265,6 +303,17 @@ class PresenceService:
             self._note(room, member, user, joined=True)
         return count
 
+    async def enter_and_list(self, room: RoomInfo, member: str, user: dict | None) -> dict:
+        """Enter, and return what a join reply says of presence: the count, and the people
+        when the room is small (``PRESENCE_DETAIL_LIMIT``); one storage round trip."""
+        new, count, users = await self.store.add_and_list(room.id, member, user,
+                                                          self.detail_limit)
+        if new:
+            self._note(room, member, user, joined=True)
+        if users is None:
+            return {"count": count}
+        return self._listing(room, users, count, len(users))
+
     async def exit(self, room: RoomInfo, member: str, user: dict | None) -> None:
         gone, _ = await self.store.remove(room.id, member)
         if gone:
@@ -329,9 +378,11 @@ class PresenceService:
 
     async def listing(self, room: RoomInfo, limit: int = LIST_LIMIT) -> dict:
         users, named = await self.store.members(room.id, limit)
+        return self._listing(room, users, await self.store.count(room.id), named)
+
+    def _listing(self, room: RoomInfo, users: list[dict], count: int, named: int) -> dict:
         public = [self.public_user(room, u) for u in users]
         public.sort(key=lambda u: (not u["staff"], u["name"] or ""))
-        count = await self.store.count(room.id)
         return {"count": count, "users": public, "truncated": len(public) < named}
 
     def _after_reap(self, rooms: list[int]) -> None:
