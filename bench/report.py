@@ -145,7 +145,8 @@ def flood_table(rows: list[dict[str, Any]]) -> str:
              fmt_num(r["loadgen_cpu_pct"], 0)]
             for r in rows if "failure" not in r]
     notes = [f"- {_name(r)}: {r['note']}; {r['seconds']:.0f} s; {r['chats_sent']:,} chat "
-             f"messages sent, {r['chat_deliveries']:,} deliveries; errors {_errors(r['errors'])}"
+             f"messages sent, {r['chat_deliveries']:,} deliveries, {r['other_frames']:,} other "
+             f"frames received (presence, counts); errors {_errors(r['errors'])}"
              f"{_wait(r)}"
              for r in rows if "failure" not in r]
     return "\n".join([markdown_table(headers, body), "", *notes, *_failures(rows)])

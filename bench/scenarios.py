@@ -453,6 +453,8 @@ async def flood_target(run: Run, target: str) -> dict[str, Any]:
         "chat_p50_ms": chat.percentile(50), "chat_p90_ms": chat.percentile(90),
         "chat_p99_ms": chat.percentile(99), "chat_max_ms": chat.max or None,
         "chat_deliveries": chat.count, "chats_sent": sum(r["chats_sent"] for r in reports),
+        # Everything else the clients received (presence updates, counts, replies to joins).
+        "other_frames": sum(r["other_frames"] for r in reports),
         "ping_p50_ms": ping.percentile(50), "ping_p99_ms": ping.percentile(99),
         "pings_late_pct": pings_late / pings_due * 100 if pings_due else None,
         "errors": errors, "error_count": sum(errors.values()),
