@@ -66,35 +66,19 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-class ServerProcess:
-    """``hallserver serve`` in a subprocess, on a free loopback port."""
+class ManagedProcess:
+    """A ``hallserver`` subcommand in a subprocess, its output in a log file."""
 
-    def __init__(self, env: dict[str, str], name: str = "web") -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.ws_url = f"ws://127.0.0.1:{self.port}/ws/"
+    def __init__(self, args: list[str], env: dict[str, str], name: str) -> None:
         self.name = name
-        # Kept open for the server's lifetime and removed in stop().
+        # Kept open for the process's lifetime and removed in stop().
         self.log = tempfile.NamedTemporaryFile(  # noqa: SIM115
             prefix=f"hallserver-{name}-", suffix=".log", delete=False
         )
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "hallserver", "serve", "--port", str(self.port)],
+            [sys.executable, "-m", "hallserver", *args],
             cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT,
         )
-        self._wait_ready()
-
-    def _wait_ready(self, timeout: float = 30) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"{self.name} exited early:\n{self.output()}")
-            with contextlib.suppress(OSError), socket.create_connection(
-                ("127.0.0.1", self.port), timeout=0.5
-            ):
-                return
-            time.sleep(0.1)
-        raise RuntimeError(f"{self.name} did not listen within {timeout}s:\n{self.output()}")
 
     def output(self) -> str:
         return Path(self.log.name).read_text(errors="replace")
@@ -110,6 +94,29 @@ class ServerProcess:
         self.log.close()
         with contextlib.suppress(OSError):
             os.unlink(self.log.name)
+
+
+class ServerProcess(ManagedProcess):
+    """``hallserver serve`` in a subprocess, on a free loopback port."""
+
+    def __init__(self, env: dict[str, str], name: str = "web") -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.ws_url = f"ws://127.0.0.1:{self.port}/ws/"
+        super().__init__(["serve", "--port", str(self.port)], env, name)
+        self._wait_ready()
+
+    def _wait_ready(self, timeout: float = 30) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"{self.name} exited early:\n{self.output()}")
+            with contextlib.suppress(OSError), socket.create_connection(
+                ("127.0.0.1", self.port), timeout=0.5
+            ):
+                return
+            time.sleep(0.1)
+        raise RuntimeError(f"{self.name} did not listen within {timeout}s:\n{self.output()}")
 
 
 def prepare_database(env: dict[str, str]) -> None:

@@ -10,55 +10,31 @@ media-worker` process; clients on real WebSockets, media on aiortc over loopback
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import os
-import subprocess
-import sys
-import tempfile
 import time
-from pathlib import Path
 from urllib.request import Request, urlopen
 
 import pytest
 
 from streaming.synthetic import present, view
-from tests.conftest import ROOT, ServerProcess, prepare_database, server_env
+from tests.conftest import ManagedProcess, ServerProcess, prepare_database, server_env
 from tests.test_streaming_calls import OFFER
 from tests.test_system import Client, _read, guest_cookie, http_json
 
 pytestmark = pytest.mark.system
 
 
-class WorkerProcess:
+class WorkerProcess(ManagedProcess):
     """``hallserver media-worker`` in a subprocess, ready once it says so."""
 
     def __init__(self, env: dict[str, str]) -> None:
-        self.log = tempfile.NamedTemporaryFile(  # noqa: SIM115 - removed in stop()
-            prefix="hallserver-media-", suffix=".log", delete=False)
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "hallserver", "media-worker", "--name", "test-media"],
-            cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT)
+        super().__init__(["media-worker", "--name", "test-media"], env, "media")
         deadline = time.monotonic() + 30
         while "media worker test-media ready" not in self.output():
             if self.proc.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"media worker did not start:\n{self.output()}")
             time.sleep(0.1)
-
-    def output(self) -> str:
-        return Path(self.log.name).read_text(errors="replace")
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.log.close()
-        with contextlib.suppress(OSError):
-            os.unlink(self.log.name)
 
 
 @pytest.fixture(scope="module")
