@@ -197,14 +197,18 @@ async def chat_delete(session: Session, data: DeleteData) -> dict:
     return {}
 
 
+async def _mute_scope(session: Session, room_id: int | None, verb: str) -> RoomInfo | None:
+    """Check the right to (un)mute in ``room_id``, or expo-wide when it is None."""
+    if room_id is None:
+        if not can(session.visitor, "mod.mute_expo"):
+            raise _deny(f"{verb} people in the whole expo")
+        return None
+    return await _room(session, room_id, "mod.mute_room", f"{verb} people")
+
+
 @action("mod.mute", MuteData)
 async def mod_mute(session: Session, data: MuteData) -> dict:
-    room = None
-    if data.room is None:
-        if not can(session.visitor, "mod.mute_expo"):
-            raise _deny("mute people in the whole expo")
-    else:
-        room = await _room(session, data.room, "mod.mute_room", "mute people")
+    room = await _mute_scope(session, data.room, "mute")
     target = await mod.user_ref(data.user)
     until = await mod.add_sanction(Sanction.Kind.MUTE, data.user, data.room, data.minutes,
                                    data.reason, session.visitor)
@@ -217,12 +221,7 @@ async def mod_mute(session: Session, data: MuteData) -> dict:
 
 @action("mod.unmute", UnmuteData)
 async def mod_unmute(session: Session, data: UnmuteData) -> dict:
-    room = None
-    if data.room is None:
-        if not can(session.visitor, "mod.mute_expo"):
-            raise _deny("unmute people in the whole expo")
-    else:
-        room = await _room(session, data.room, "mod.mute_room", "unmute people")
+    room = await _mute_scope(session, data.room, "unmute")
     await mod.user_ref(data.user)
     await mod.lift_sanctions(Sanction.Kind.MUTE, data.user, data.room)
     await hub.to_user(data.user, text=event("sanction", {
