@@ -14,8 +14,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 RUN groupadd --system --gid 10001 hallserver \
     && useradd --system --uid 10001 --gid hallserver --home-dir /srv/data --no-create-home \
         --shell /usr/sbin/nologin hallserver \
-    && mkdir -p /srv/data /srv/static \
-    && chown hallserver:hallserver /srv/data /srv/static
+    && mkdir -p /srv/data /srv/static /srv/media \
+    && chown hallserver:hallserver /srv/data /srv/static /srv/media
 
 WORKDIR /app
 

@@ -1,7 +1,9 @@
 // The roadshow page (/booth/<booth>?roadshow=<id>): the live video (from the media worker),
 // the viewer count, reactions and the roadshow's chat; the booth's staff present from here.
+// When the worker serves as many WebRTC viewers as it can, it sends the next ones to an HLS
+// stream of the same video (`roadshow.hls`); the page then plays that instead, by itself.
 
-import { useEffect, useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import { html, ErrorBox, Loading } from "./components.js";
 import { t, formatDateTime } from "./i18n.js";
 import { api } from "./api.js";
@@ -16,7 +18,7 @@ const EMOJIS = ["👏", "❤️", "👍", "😂", "🎉", "❓"];
 let media = null; // {pc, roadshow, role, stream}
 
 window.hallserver = window.hallserver || {};
-window.hallserver.roadshow = { get pc() { return media?.pc || null; } };
+window.hallserver.roadshow = { get pc() { return media?.pc || null; }, hls: null };
 
 function gathered(pc) {
   return new Promise((resolve) => {
@@ -75,6 +77,45 @@ ws.on("roadshow.answer", async ({ roadshow, sdp }) => {
     console.warn("hallserver: roadshow answer refused", err);
   }
 });
+
+/** Plays an HLS stream: with hls.js over Media Source Extensions (loaded on first use), or
+ * natively where the browser plays HLS itself (Safari). */
+function HlsVideo({ url, label, onError }) {
+  const ref = useRef(null);
+  useEffect(() => {
+    const video = ref.current;
+    let player = null;
+    let cancelled = false;
+    const start = async () => {
+      const { default: Hls } = await import("hls.js");
+      if (cancelled) return;
+      if (Hls.isSupported()) {
+        player = new Hls({ liveSyncDurationCount: 2, manifestLoadingMaxRetry: 6 });
+        player.on(Hls.Events.ERROR, (_event, data) => {
+          if (!data.fatal) return;
+          if (data.type === Hls.ErrorTypes.MEDIA_ERROR) player.recoverMediaError();
+          else onError({ code: "media.hls_failed", message: t("roadshow.hls_failed") });
+        });
+        player.loadSource(url);
+        player.attachMedia(video);
+        window.hallserver.roadshow.hls = player;
+      } else if (video.canPlayType("application/vnd.apple.mpegurl")) {
+        video.src = url;
+      } else {
+        onError({ code: "media.unsupported", message: t("roadshow.hls_unsupported") });
+      }
+    };
+    start().catch((err) => !cancelled && onError(err));
+    return () => {
+      cancelled = true;
+      if (player) player.destroy();
+      window.hallserver.roadshow.hls = null;
+      video.removeAttribute("src");
+    };
+  }, [url]);
+  return html`<video ref=${ref} class="call-video" data-testid="roadshow-video" data-source="hls"
+    autoplay playsinline muted controls aria-label=${label}></video>`;
+}
 
 function useRoadshow(boothId, roadshowId) {
   const [state, setState] = useState({ booth: null, roadshow: null, error: null });
@@ -146,6 +187,7 @@ function Replay({ roadshowId }) {
 function Stage({ roadshow, boothId, roomState }) {
   const [live, setLive] = useState(roadshow.state);
   const [stream, setStream] = useState(null);
+  const [hlsUrl, setHlsUrl] = useState(null);
   const [presenting, setPresenting] = useState(null);
   const [error, setError] = useState(null);
   const staff = staffsBooth(boothId);
@@ -164,6 +206,21 @@ function Stage({ roadshow, boothId, roomState }) {
       }),
     [roadshow.id],
   );
+  // No WebRTC place left: watch the HLS stream (a few seconds behind) instead.
+  useEffect(
+    () =>
+      ws.on("roadshow.hls", (d) => {
+        if (d.roadshow !== roadshow.id) return;
+        stopMedia();
+        setStream(null);
+        setError(null);
+        setHlsUrl(d.url);
+      }),
+    [roadshow.id],
+  );
+  useEffect(() => {
+    if (live !== "live" || presenting) setHlsUrl(null);
+  }, [live, presenting]);
 
   // Viewers watch whenever it is live (again after a reconnect: the old connection's media
   // went with it).
@@ -175,8 +232,19 @@ function Stage({ roadshow, boothId, roomState }) {
     };
     view();
     const off = ws.on("session.ready", view);
+    // Every WebRTC place taken and no HLS stream yet: try again in a while.
+    let retry = null;
+    const offFull = ws.on("roadshow.error", (d) => {
+      if (d.roadshow !== roadshow.id || d.code !== "media.unavailable" || retry) return;
+      retry = setTimeout(() => {
+        retry = null;
+        if (!cancelled) view();
+      }, 5000);
+    });
     return () => {
       cancelled = true;
+      clearTimeout(retry);
+      offFull();
       off();
       stopMedia();
       setStream(null);
@@ -221,9 +289,12 @@ function Stage({ roadshow, boothId, roomState }) {
         </span>
       </div>
       <p class="muted small">${formatDateTime(roadshow.starts_at)} · ${roadshow.presenter_name}</p>
-      ${live === "live"
-        ? html`<${Video} stream=${stream} muted=${Boolean(presenting)} testid="roadshow-video" label=${roadshow.title} />`
-        : html`<p class="notice" data-testid="roadshow-offline">${t(`roadshow.offline.${live}`)}</p>`}
+      ${live !== "live"
+        ? html`<p class="notice" data-testid="roadshow-offline">${t(`roadshow.offline.${live}`)}</p>`
+        : hlsUrl
+          ? html`<${HlsVideo} url=${hlsUrl} label=${roadshow.title} onError=${setError} />
+              <p class="muted small" data-testid="roadshow-hls-notice">${t("roadshow.hls_notice")}</p>`
+          : html`<${Video} stream=${stream} muted=${Boolean(presenting)} testid="roadshow-video" label=${roadshow.title} />`}
       ${live === "ended" && html`<${Replay} roadshowId=${roadshow.id} />`}
       ${staff &&
       html`<div class="call-actions" data-testid="presenter-controls">

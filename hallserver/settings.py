@@ -203,6 +203,12 @@ LIVE_VIDEO = {
     "KNOCK_TIMEOUT": env.float("HALLSERVER_KNOCK_TIMEOUT", default=60.0),
     # Seconds a call survives one side's lost connection (it may come back with call.resume).
     "RECONNECT_GRACE": env.float("HALLSERVER_CALL_RECONNECT_GRACE", default=20.0),
+    # Crashed processes: each process holding calls or knocks refreshes a liveness key every
+    # PROCESS_BEAT seconds that lives PROCESS_TTL seconds; every SWEEP_INTERVAL seconds each
+    # such process times out overdue knocks and cleans up after processes whose key expired.
+    "PROCESS_TTL": env.float("HALLSERVER_CALL_PROCESS_TTL", default=10.0),
+    "PROCESS_BEAT": env.float("HALLSERVER_CALL_PROCESS_BEAT", default=3.0),
+    "SWEEP_INTERVAL": env.float("HALLSERVER_CALL_SWEEP_INTERVAL", default=3.0),
     # Largest SDP accepted in signalling (bytes).
     "MAX_SDP_BYTES": env.int("HALLSERVER_MAX_SDP_BYTES", default=14 * 1024),
     # Roadshow media: the ICE servers the aiortc worker uses (it takes the first STUN and the
@@ -213,8 +219,16 @@ LIVE_VIDEO = {
     "VIEWER_QUEUE_FRAMES": env.int("HALLSERVER_VIEWER_QUEUE_FRAMES", default=60),
     "KEYFRAME_INTERVAL": env.float("HALLSERVER_KEYFRAME_REQUEST_INTERVAL", default=1.0),
     "MEDIA_DIR": env.str("HALLSERVER_MEDIA_DIR", default=str(DATA_DIR / "media")),
-    # Record live roadshows (WebM, as received: no re-encoding) for replay on their page.
+    # Record live roadshows (as received: no re-encoding) for replay on their page.
     "RECORD": env.bool("HALLSERVER_RECORD_ROADSHOWS", default=True),
+    # Roadshow video codecs, most wanted first; the presenter's browser must send one of them
+    # and viewers receive the same (frames are forwarded, not re-encoded). HLS needs H264.
+    "VIDEO_CODECS": [f"video/{name}" for name in
+                     env.list("HALLSERVER_VIDEO_CODECS", default=["H264", "VP8"])],
+    # Viewers beyond MAX_WEBRTC_VIEWERS watch an HLS stream cut from the same encoded media.
+    "HLS": env.bool("HALLSERVER_HLS", default=True),
+    "HLS_SEGMENT_SECONDS": env.float("HALLSERVER_HLS_SEGMENT_SECONDS", default=2.0),
+    "HLS_LIST_SIZE": env.int("HALLSERVER_HLS_LIST_SIZE", default=6),
     # "inline": this process serves roadshow media itself (the default without Redis);
     # "external": separate `hallserver media-worker` processes do (the default with Redis).
     "WORKER_MODE": env.str("HALLSERVER_MEDIA_WORKER_MODE",

@@ -3,10 +3,12 @@ from django.urls import include, path
 from django.views.generic.base import RedirectView
 
 from booths import views
+from streaming.urls import hls_urlpatterns
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("recordings/", include("streaming.urls")),
+    path("hls/", include((hls_urlpatterns, "hls"))),
     path("api/session", views.session),
     path("api/login", views.login_view),
     path("api/guest", views.guest_view),

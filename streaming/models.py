@@ -32,7 +32,8 @@ class Lead(models.Model):
 
 
 class Recording(models.Model):
-    """A roadshow's media as the worker received it (VP8 video, Opus audio in WebM)."""
+    """A roadshow's media as the worker received it: VP8 and Opus in WebM, or H.264 and Opus in
+    (fragmented) MP4."""
 
     roadshow = models.ForeignKey("booths.Roadshow", on_delete=models.CASCADE,
                                  related_name="recordings")
@@ -46,3 +47,12 @@ class Recording(models.Model):
 
     def __str__(self) -> str:
         return self.path
+
+    @property
+    def suffix(self) -> str:
+        """``.webm`` or ``.mp4``: the file's container."""
+        return ".mp4" if self.path.endswith(".mp4") else ".webm"
+
+    @property
+    def url(self) -> str:
+        return f"/recordings/{self.pk}{self.suffix}"

@@ -42,6 +42,31 @@ def is_vp8_keyframe(data: bytes) -> bool:
     return bool(data) and not data[0] & 0x01
 
 
+def h264_nal_types(data: bytes):
+    """The NAL unit types of an H.264 Annex-B frame (ITU-T H.264 7.3.1), in order."""
+    start = data.find(b"\x00\x00\x01")
+    while start != -1 and start + 3 < len(data):
+        yield data[start + 3] & 0x1F
+        start = data.find(b"\x00\x00\x01", start + 3)
+
+
+def is_h264_keyframe(data: bytes) -> bool:
+    """True if the frame's first picture slice is an IDR slice (type 5; type 1 is not)."""
+    for nal_type in h264_nal_types(data):
+        if nal_type == 5:
+            return True
+        if nal_type == 1:
+            return False
+    return False
+
+
+def is_keyframe(mime_type: str, data: bytes) -> bool:
+    """Whether an encoded video frame of ``mime_type`` can be decoded on its own."""
+    if mime_type.lower() == "video/h264":
+        return is_h264_keyframe(data)
+    return is_vp8_keyframe(data)
+
+
 class EncodedTap(queue.Queue):
     """Stands in for a receiver's decoder queue: complete encoded frames go to ``sink``."""
 
@@ -74,6 +99,17 @@ def request_keyframe(receiver: RTCRtpReceiver) -> bool:
     _pending.add(task)
     task.add_done_callback(_pending.discard)
     return True
+
+
+def negotiable(pc: RTCPeerConnection, kind: str) -> list[str]:
+    """After setRemoteDescription: the media codecs (not RTX) both sides can use for ``kind``."""
+    found: list[str] = []
+    for transceiver in pc.getTransceivers():
+        if transceiver.kind == kind:
+            for codec in transceiver._codecs:
+                if not codec.mimeType.lower().endswith("/rtx") and codec.mimeType not in found:
+                    found.append(codec.mimeType)
+    return found
 
 
 def keep_codecs(pc: RTCPeerConnection, kind: str, mime_type: str) -> None:
@@ -170,6 +206,8 @@ class Forwarder:
         self._source: object = None
         self._offset = 0
         self._last_out = 0
+        # The publisher's codec ("video/H264", "video/VP8", "audio/opus"), from its first frame.
+        self.mime_type: str | None = None
         self.listeners: list[Callable[[bytes, int, bool], None]] = []
 
     def attach(self, receiver: RTCRtpReceiver) -> None:
@@ -177,9 +215,10 @@ class Forwarder:
         self.receiver = receiver
         source = object()
         tap_receiver(receiver, lambda codec, frame: self.push(source, frame.data,
-                                                               frame.timestamp))
+                                                               frame.timestamp, codec.mimeType))
 
-    def push(self, source: object, data: bytes, timestamp: int) -> None:
+    def push(self, source: object, data: bytes, timestamp: int,
+             mime_type: str | None = None) -> None:
         if source is not self._source:
             if self._source is not None:
                 self._offset = self._last_out + self.clock // 30 - timestamp
@@ -188,7 +227,10 @@ class Forwarder:
             self._source = source
         out = (timestamp + self._offset) % (1 << 32)
         self._last_out = out
-        keyframe = is_vp8_keyframe(data) if self.kind == "video" else True
+        if mime_type is not None:
+            self.mime_type = mime_type
+        keyframe = (is_keyframe(self.mime_type or "video/VP8", data) if self.kind == "video"
+                    else True)
         self.frames += 1
         if keyframe and self.kind == "video":
             self.keyframes += 1

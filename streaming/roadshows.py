@@ -221,7 +221,7 @@ async def roadshow_react(session: Session, data: ReactionData) -> dict:
 
 @database_sync_to_async
 def _recordings(roadshow_id: int) -> list[dict]:
-    return [{"id": r.pk, "url": f"/recordings/{r.pk}.webm", "size": r.size,
+    return [{"id": r.pk, "url": r.url, "size": r.size,
              "started": r.started_at.timestamp(),
              "ended": r.ended_at.timestamp() if r.ended_at else None}
             for r in Recording.objects.filter(roadshow_id=roadshow_id)]

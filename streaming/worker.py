@@ -32,8 +32,9 @@ from django.conf import settings
 from hallserver.realtime.frames import event
 from hallserver.realtime.hub import hub, spawn
 
+from .hls import HlsPackager, hls_directory, hls_url
 from .models import Recording
-from .passthrough import Forwarder, keep_codecs
+from .passthrough import Forwarder, keep_codecs, negotiable
 from .recorder import Recorder
 from .store import store
 from .turn import turn_credentials
@@ -73,13 +74,43 @@ class Broadcast:
         self.viewers: dict[str, RTCPeerConnection] = {}
         self.queue_frames = conf["VIEWER_QUEUE_FRAMES"]
         self.recorder: Recorder | None = None
+        self.hls: HlsPackager | None = None
+        # The video codec every peer of this broadcast uses (chosen by the first one).
+        self.video_mime: str | None = None
+
+    def choose_video_codec(self, pc: RTCPeerConnection, presenter: bool) -> str:
+        """The video codec for ``pc`` (after its offer is set); ValueError if none fits."""
+        available = {mime.lower(): mime for mime in negotiable(pc, "video")}
+        if not available:
+            raise ValueError("The offer has no video.")
+        if self.video_mime is not None and self.video_mime.lower() in available:
+            return available[self.video_mime.lower()]
+        # Nothing flows yet (or only a presenter, who is being replaced): choose again.
+        if self.video_mime is None or (presenter and not self.viewers and not self.video.frames):
+            for wanted in settings.LIVE_VIDEO["VIDEO_CODECS"]:
+                if wanted.lower() in available:
+                    self.video_mime = available[wanted.lower()]
+                    return self.video_mime
+            names = ", ".join(m.split("/")[-1] for m in settings.LIVE_VIDEO["VIDEO_CODECS"])
+            raise ValueError(f"The offer has none of the video codecs this server uses ({names}).")
+        verb = "send" if presenter else "receive"
+        raise ValueError(f"This roadshow's video is {self.video_mime.split('/')[-1]}, which "
+                         f"this browser does not {verb}.")
+
+    def package(self) -> None:
+        """Start the HLS stream (once per broadcast), if HLS is on."""
+        conf = settings.LIVE_VIDEO
+        if self.hls is not None or not conf["HLS"]:
+            return
+        self.hls = HlsPackager(hls_directory(conf["MEDIA_DIR"], self.roadshow), self.video,
+                               self.audio, conf["HLS_SEGMENT_SECONDS"], conf["HLS_LIST_SIZE"])
 
     def record(self) -> None:
         """Start recording (once per broadcast), if recordings are on."""
         conf = settings.LIVE_VIDEO
         if self.recorder is not None or not conf["RECORD"]:
             return
-        name = f"roadshow-{self.roadshow}-{time.strftime('%Y%m%d-%H%M%S')}.webm"
+        name = f"roadshow-{self.roadshow}-{time.strftime('%Y%m%d-%H%M%S')}"
         self.recorder = Recorder(Path(conf["MEDIA_DIR"]) / "recordings" / name,
                                  self.video, self.audio)
 
@@ -97,6 +128,9 @@ class Broadcast:
 
     async def close(self) -> None:
         await self.finish_recording()
+        if self.hls is not None:
+            self.hls.close()  # the playlist gets its end mark: players stop
+            self.hls = None
         self.video.close()
         self.audio.close()
         pcs = list(self.viewers.values())
@@ -195,6 +229,7 @@ class MediaWorker:
     def stats(self) -> dict:
         return {"name": self.name, "broadcasts": {
             str(r): {"viewers": len(b.viewers), "presenter": b.presenter is not None,
+                     "codec": b.video_mime, "hls": bool(b.hls and b.hls.ready),
                      "frames": b.video.frames, "keyframes": b.video.keyframes,
                      "keyframe_requests": b.video.keyframe_requests,
                      "dropped": sum(t.dropped for t in b.video.tracks)}
@@ -215,15 +250,17 @@ class MediaWorker:
                                                                 "code": code,
                                                                 "message": message}))
 
-    async def _answer(self, pc: RTCPeerConnection, addr: str, roadshow: int, sdp: str,
-                      prepare) -> bool:
+    async def _answer(self, pc: RTCPeerConnection, addr: str, b: Broadcast, sdp: str,
+                      prepare, presenter: bool) -> bool:
+        roadshow = b.roadshow
         try:
             await pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="offer"))
+            video_mime = b.choose_video_codec(pc, presenter)
         except Exception as exc:
             await pc.close()
             await self.error(addr, roadshow, "sdp.invalid", f"The offer was refused: {exc}"[:300])
             return False
-        keep_codecs(pc, "video", "video/VP8")
+        keep_codecs(pc, "video", video_mime)
         keep_codecs(pc, "audio", "audio/opus")
         prepare(pc)
         await pc.setLocalDescription(await pc.createAnswer())
@@ -246,16 +283,21 @@ class MediaWorker:
 
         b.presenter = (addr, pc)
         self._watch(pc, roadshow, addr)
-        if not await self._answer(pc, addr, roadshow, sdp, prepare):
+        if not await self._answer(pc, addr, b, sdp, prepare, presenter=True):
             if b.presenter and b.presenter[1] is pc:
                 b.presenter = None
             return
         b.record()
+        b.package()
         await self._announce()
 
     async def view(self, roadshow: int, addr: str, sdp: str) -> None:
         b = self.broadcast(roadshow)
         if len(b.viewers) >= settings.LIVE_VIDEO["MAX_WEBRTC_VIEWERS"] and addr not in b.viewers:
+            if b.hls is not None and b.hls.ready:
+                await self.deliver(addr, event("roadshow.hls", {"roadshow": roadshow,
+                                                                "url": hls_url(roadshow)}))
+                return
             await self.error(addr, roadshow, "media.unavailable",
                              "This roadshow has as many viewers as it can serve.")
             return
@@ -273,7 +315,7 @@ class MediaWorker:
 
         b.viewers[addr] = pc
         self._watch(pc, roadshow, addr)
-        answered = await self._answer(pc, addr, roadshow, sdp, prepare)
+        answered = await self._answer(pc, addr, b, sdp, prepare, presenter=False)
         if not answered and b.viewers.get(addr) is pc:
             del b.viewers[addr]
 

@@ -147,9 +147,13 @@ def server_env(data_dir: Path, **extra: str) -> dict[str, str]:
 
 @pytest.fixture(scope="session")
 def live_server_url(tmp_path_factory) -> Iterator[str]:
-    """One real daphne process (embedded defaults) serving a seeded demo expo."""
+    """One real daphne process (embedded defaults) serving a seeded demo expo.
+
+    Its media worker serves two WebRTC viewers per roadshow and sends further ones to HLS
+    (with short segments), so that the browser tests see both."""
     data_dir = tmp_path_factory.mktemp("live")
-    env = server_env(data_dir)
+    env = server_env(data_dir, HALLSERVER_MAX_WEBRTC_VIEWERS="2",
+                     HALLSERVER_HLS_SEGMENT_SECONDS="1")
     prepare_database(env)
     server = ServerProcess(env, "live")
     try:

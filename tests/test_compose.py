@@ -337,6 +337,32 @@ def test_static_volume_is_filled_by_migrate_and_read_only_in_nginx(
     assert alias[0].rstrip("/").startswith(nginx_target.rstrip("/"))
 
 
+def test_media_volume_is_shared_by_the_worker_the_web_processes_and_nginx(
+    services: dict[str, dict[str, Any]],
+) -> None:
+    """The media worker writes recordings and HLS segments that the web processes serve
+    (and nginx serves /hls/ straight from disk): all must see the same directory."""
+    media_dir = environment(services["media1"]).get("HALLSERVER_MEDIA_DIR")
+    assert media_dir, "the media worker must set HALLSERVER_MEDIA_DIR"
+    volumes = set()
+    for name in ("media1", *WEB_SERVICES):
+        assert environment(services[name]).get("HALLSERVER_MEDIA_DIR") == media_dir, name
+        mounts = {target: (source, ro) for source, target, ro in volume_mounts(services[name])}
+        assert media_dir in mounts, f"{name} does not mount a volume at {media_dir}"
+        volume, read_only = mounts[media_dir]
+        assert not read_only, f"{name} must be able to write {media_dir}"
+        volumes.add(volume)
+    assert len(volumes) == 1, f"the worker and web processes mount different volumes: {volumes}"
+    (volume,) = volumes
+    nginx_mounts = [(t, ro) for source, t, ro in volume_mounts(services["nginx"])
+                    if source == volume]
+    assert nginx_mounts and nginx_mounts[0][1], "nginx should mount the media volume read-only"
+    config = strip_comments(nginx_config_path(services).read_text(encoding="utf-8"))
+    hls_location = nginx_block(config, r"location\s+/hls/")
+    (alias,) = directives(hls_location, "alias")
+    assert alias[0].rstrip("/") == f"{nginx_mounts[0][0].rstrip('/')}/hls"
+
+
 # --- nginx ------------------------------------------------------------------------------------
 
 

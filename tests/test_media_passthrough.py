@@ -1,9 +1,10 @@
 """The roadshow media path: aiortc presenter → media worker → aiortc viewers on loopback.
 
-The worker forwards the presenter's encoded VP8 frames (no decoding, no encoding per viewer),
-asks for a keyframe when a viewer joins, and keeps a bounded queue per viewer. The synthetic
-presenter's encoder makes keyframes only when asked (aiortc's VP8 encoder has a GOP of 3000
-frames), so a late joiner only gets a picture if the keyframe request works.
+The worker forwards the presenter's encoded H.264 or VP8 frames (no decoding, no encoding per
+viewer), asks for a keyframe when a viewer joins, and keeps a bounded queue per viewer. The
+synthetic presenter's encoders make keyframes only when asked (aiortc's VP8 encoder has a GOP
+of 3000 frames, its H.264 encoder one of 100 s), so a late joiner only gets a picture if the
+keyframe request works. Viewers beyond the WebRTC capacity get HLS cut from the same frames.
 """
 
 from __future__ import annotations
@@ -22,8 +23,15 @@ from booths.models import Booth, Profile, Roadshow, Room
 from booths.seed import seed_demo
 from streaming import store as store_module
 from streaming import worker as worker_module
-from streaming.passthrough import EncodedTap, Forwarder, PacketTrack, is_vp8_keyframe
-from streaming.synthetic import present, view
+from streaming.hls import hls_url
+from streaming.passthrough import (
+    EncodedTap,
+    Forwarder,
+    PacketTrack,
+    is_h264_keyframe,
+    is_vp8_keyframe,
+)
+from streaming.synthetic import peer, present, view
 from tests.test_streaming_calls import OFFER
 from tests.wsclient import WsClient
 
@@ -49,6 +57,14 @@ def test_vp8_keyframe_bit():
     assert is_vp8_keyframe(b"\x10\x02\x00\x9d\x01\x2a")
     assert not is_vp8_keyframe(b"\x11\x02\x00")
     assert not is_vp8_keyframe(b"")
+
+
+def test_h264_keyframe_is_an_idr_slice():
+    sps, pps = b"\x00\x00\x00\x01\x67\x42", b"\x00\x00\x00\x01\x68\xce"
+    assert is_h264_keyframe(sps + pps + b"\x00\x00\x01\x65\x88\x84")
+    assert not is_h264_keyframe(b"\x00\x00\x00\x01\x41\x9a")  # a P slice
+    assert not is_h264_keyframe(sps + pps)  # no picture at all
+    assert not is_h264_keyframe(b"")
 
 
 def test_encoded_tap_hands_frames_to_the_sink_and_passes_the_stop_signal():
@@ -106,10 +122,14 @@ def recording_path(recording_id: int) -> Path:
     return Path(settings.LIVE_VIDEO["MEDIA_DIR"]) / Recording.objects.get(pk=recording_id).path
 
 
-def assert_playable_webm(path: Path, min_frames: int) -> None:
+CODECS = {"VP8": (("vp8", "libvpx"), "Vp8Encoder", ".webm"),
+          "H264": (("h264",), "H264Encoder", ".mp4")}
+
+
+def assert_playable(path: Path, codec: str, min_frames: int) -> None:
     with av.open(str(path)) as container:
         (video,) = container.streams.video
-        assert video.codec_context.name in ("vp8", "libvpx")
+        assert video.codec_context.name in CODECS[codec][0]
         assert (video.codec_context.width, video.codec_context.height) == (320, 240)
         frames = list(container.decode(video))
     assert len(frames) >= min_frames
@@ -159,7 +179,10 @@ def signalling(client: WsClient):
 @pytest.mark.system
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.usefixtures("_inline_worker")
-async def test_presenter_to_viewers_through_the_worker_without_reencoding():
+@pytest.mark.parametrize("codec", ["H264", "VP8"])
+async def test_presenter_to_viewers_through_the_worker_without_reencoding(codec, settings):
+    settings.LIVE_VIDEO = {**settings.LIVE_VIDEO, "VIDEO_CODECS": [f"video/{codec}"]}
+    _, encoder_class, suffix = CODECS[codec]
     world = await roadshow_world()
     rs = world["roadshow"]
     presenter = await WsClient(world["exhibitor"]).connect()
@@ -199,7 +222,7 @@ async def test_presenter_to_viewers_through_the_worker_without_reencoding():
         for viewer_pc in broadcast.viewers.values():
             (sender,) = [s for s in viewer_pc.getSenders() if s.track is not None]
             encoder = sender._RTCRtpSender__encoder
-            assert type(encoder).__name__ == "Vp8Encoder" and encoder.codec is None
+            assert type(encoder).__name__ == encoder_class and encoder.codec is None
         (receiver,) = [t.receiver for t in broadcast.presenter[1].getTransceivers()]
         assert isinstance(receiver._RTCRtpReceiver__decoder_queue, EncodedTap)
         assert len(broadcast.viewers) == 3
@@ -234,19 +257,154 @@ async def test_presenter_to_viewers_through_the_worker_without_reencoding():
         assert await viewers[1].error("roadshow.view", {"roadshow": rs, "sdp": OFFER}) == \
             "roadshow.ended"
 
-        # It was recorded as received: a WebM file of VP8 frames that decode.
+        # It was recorded as received: WebM of VP8 or MP4 of H.264 frames that decode.
         (recording,) = (await viewers[1].ok("roadshow.recordings", {"roadshow": rs}))[
             "recordings"]
-        assert recording["url"] == f"/recordings/{recording['id']}.webm"
+        assert recording["url"] == f"/recordings/{recording['id']}{suffix}"
         assert recording["size"] > 0 and recording["ended"] >= recording["started"]
         path = await recording_path(recording["id"])
-        assert_playable_webm(path, min_frames=30)
+        assert_playable(path, codec, min_frames=30)
     finally:
         for pc in pcs:
             await pc.close()
         for client in [presenter, *viewers]:
             await client.close()
         await _stop_workers()
+
+
+async def _get(url: str):
+    """GET through the root URLconf (the web process's view of the media directory)."""
+    from django.test import Client
+
+    def fetch():
+        response = Client().get(url)
+        body = (b"".join(response.streaming_content) if response.streaming
+                else response.content)
+        return response, body
+
+    return await database_sync_to_async(fetch)()
+
+
+async def _playlist(url: str, min_segments: int, within: float = 20.0) -> tuple[str, list[str]]:
+    """The playlist text once it lists ``min_segments`` segments, and the segment names."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    while True:
+        response, body = await _get(url)
+        assert response.status_code == 200
+        text = body.decode()
+        segments = [line for line in text.splitlines() if line and not line.startswith("#")]
+        if len(segments) >= min_segments or loop.time() > deadline:
+            return text, segments
+        await asyncio.sleep(0.2)
+
+
+@pytest.mark.system
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("_inline_worker")
+@pytest.mark.parametrize("codec", ["H264", "VP8"])
+async def test_viewers_beyond_webrtc_capacity_watch_hls(codec, settings, tmp_path):
+    settings.LIVE_VIDEO = {**settings.LIVE_VIDEO, "VIDEO_CODECS": [f"video/{codec}"],
+                           "MAX_WEBRTC_VIEWERS": 1, "HLS_SEGMENT_SECONDS": 1.0}
+    world = await roadshow_world()
+    rs = world["roadshow"]
+    presenter = await WsClient(world["exhibitor"]).connect()
+    first, second = [await WsClient(world["viewer"]).connect() for _ in range(2)]
+    pcs = []
+    try:
+        await presenter.ok("roadshow.start", {"roadshow": rs})
+        pc, _ = await present(*signalling(presenter), rs)
+        pcs.append(pc)
+        vpc, counter = await view(*signalling(first), rs)
+        pcs.append(vpc)
+        assert await (await asyncio.wait_for(counter, 10)).wait_frames(10, within=20)
+        broadcast = next(iter(worker_module._inline.values())).broadcasts[rs]
+
+        if codec == "VP8":  # no HLS without H.264: the viewer is told there is no room
+            await second.ok("roadshow.view", {"roadshow": rs, "sdp": OFFER})
+            failure = await second.event("roadshow.error", within=10)
+            assert failure["code"] == "media.unavailable"
+            assert not broadcast.hls.ready
+            return
+
+        for _ in range(100):
+            if broadcast.hls.ready:
+                break
+            await asyncio.sleep(0.2)
+        assert broadcast.hls.ready, "no HLS segment was written"
+        # The WebRTC place is taken: the second viewer is sent to HLS instead.
+        await second.ok("roadshow.view", {"roadshow": rs, "sdp": OFFER})
+        assert await second.event("roadshow.hls", within=10) == {"roadshow": rs,
+                                                                 "url": hls_url(rs)}
+        # Segments are cut on keyframes the packager asks the presenter for (its encoder
+        # makes none unasked), and they hold the presenter's H.264 as it came.
+        text, segments = await _playlist(hls_url(rs), min_segments=3)
+        assert len(segments) >= 3, text
+        assert '#EXT-X-MAP:URI="init.mp4"' in text and "#EXT-X-ENDLIST" not in text
+        assert broadcast.hls.video_stream.codec_context is None  # muxed, never encoded
+        response, init = await _get(f"/hls/{rs}/init.mp4")
+        assert response["Content-Type"] == "video/mp4"
+        media = tmp_path / "joined.mp4"
+        with media.open("wb") as out:
+            out.write(init)
+            for name in segments:
+                response, body = await _get(f"/hls/{rs}/{name}")
+                assert response.status_code == 200, name
+                assert response["Content-Type"] == "video/iso.segment"
+                out.write(body)
+        assert_playable(media, "H264", min_frames=20)
+
+        playlist, _ = await _get(hls_url(rs))
+        assert playlist["Cache-Control"] == "no-cache"
+        assert (await _get(f"/hls/{rs}/../../secret.m3u8"))[0].status_code == 404
+        assert (await _get(f"/hls/{rs + 1000}/index.m3u8"))[0].status_code == 404
+
+        # The end of the roadshow ends the stream: players see the end mark and stop.
+        await presenter.ok("roadshow.finish", {"roadshow": rs})
+        for _ in range(50):
+            text = (await _get(hls_url(rs)))[1].decode()
+            if "#EXT-X-ENDLIST" in text:
+                break
+            await asyncio.sleep(0.1)
+        assert "#EXT-X-ENDLIST" in text
+    finally:
+        for pc in pcs:
+            await pc.close()
+        for client in (presenter, first, second):
+            await client.close()
+        await _stop_workers()
+
+
+async def test_the_broadcast_codec_is_chosen_once_and_held(settings):
+    """The first peer picks the codec (settings order); later peers must match it."""
+    from aiortc import RTCRtpSender, RTCSessionDescription
+
+    from streaming.worker import Broadcast
+
+    settings.LIVE_VIDEO = {**settings.LIVE_VIDEO, "VIDEO_CODECS": ["video/H264", "video/VP8"]}
+
+    async def offered(*mimes: str, send: bool = False):
+        client, server = peer(), peer()
+        transceiver = client.addTransceiver("video", "sendonly" if send else "recvonly")
+        transceiver.setCodecPreferences([c for c in RTCRtpSender.getCapabilities("video").codecs
+                                         if c.mimeType in mimes])
+        await client.setLocalDescription(await client.createOffer())
+        await server.setRemoteDescription(RTCSessionDescription(
+            sdp=client.localDescription.sdp, type="offer"))
+        await client.close()
+        return server
+
+    broadcast = Broadcast(1)
+    vp8_only = await offered("video/VP8", send=True)
+    assert broadcast.choose_video_codec(vp8_only, presenter=True) == "video/VP8"
+    broadcast.viewers["x"] = vp8_only  # someone watches: the codec is held
+    h264_viewer = await offered("video/H264")
+    with pytest.raises(ValueError, match="VP8, which this browser does not receive"):
+        broadcast.choose_video_codec(h264_viewer, presenter=False)
+    both = await offered("video/H264", "video/VP8")
+    assert broadcast.choose_video_codec(both, presenter=False) == "video/VP8"
+    for pc in (vp8_only, h264_viewer, both):
+        await pc.close()
 
 
 @pytest.mark.django_db(transaction=True)
@@ -315,5 +473,6 @@ def test_recordings_are_served_with_byte_ranges(client, settings, tmp_path):
     assert client.get(f"/recordings/{recording.pk}.webm",
                       HTTP_RANGE="bytes=5000-").status_code == 416
     assert client.get("/recordings/999999.webm").status_code == 404
+    assert client.get(f"/recordings/{recording.pk}.mp4").status_code == 404  # not its type
     Recording.objects.filter(pk=recording.pk).update(path="../../etc/passwd")
     assert client.get(f"/recordings/{recording.pk}.webm").status_code == 404

@@ -2,8 +2,9 @@
 a Chromium presenter through the media worker to several Chromium viewers.
 
 Chromium runs with a fake camera and microphone. Each test asserts that video really flows:
-the receiving <video> has a size and `framesDecoded` in `getStats()` grows between two reads.
-ICE stays on loopback (the server hands out no ICE servers by default).
+the receiving <video> has a size and `framesDecoded` in `getStats()` grows between two reads
+(for the HLS player: the video element's decoded frame count). ICE stays on loopback (the
+server hands out no ICE servers by default).
 """
 
 from __future__ import annotations
@@ -82,6 +83,26 @@ def assert_video_flows(page: sync_api.Page, video_testid: str, pc_path: str) -> 
         f"async ([p, n]) => ({FRAMES_DECODED})(p).then((m) => m > n + 10)", arg=[pc_path, first])
 
 
+# Frames the <video> element itself decoded (HLS playback has no peer connection).
+ELEMENT_FRAMES = """(testid) => {
+  const v = document.querySelector(`[data-testid="${testid}"]`);
+  return v && v.getVideoPlaybackQuality ? v.getVideoPlaybackQuality().totalVideoFrames : -1;
+}"""
+
+
+def assert_hls_plays(page: sync_api.Page) -> None:
+    """The page switched to the HLS player, which shows a picture and keeps decoding."""
+    video = page.locator('[data-testid="roadshow-video"][data-source="hls"]')
+    sync_api.expect(video).to_be_visible()
+    sync_api.expect(page.get_by_test_id("roadshow-hls-notice")).to_be_visible()
+    page.wait_for_function(VIDEO_SIZE, arg="roadshow-video")
+    page.wait_for_function(f"(t) => ({ELEMENT_FRAMES})(t) > 0", arg="roadshow-video")
+    first = page.evaluate(ELEMENT_FRAMES, "roadshow-video")
+    page.wait_for_function(f"([t, n]) => ({ELEMENT_FRAMES})(t) > n + 10",
+                           arg=["roadshow-video", first])
+    assert page.evaluate("window.hallserver.roadshow.pc") is None  # no WebRTC for this one
+
+
 def exhibitor(person) -> tuple[Visitor, int]:
     staff = person()
     staff.login("exhibitor", "exhibitor-demo", "/")
@@ -157,11 +178,17 @@ def test_roadshow_from_one_presenter_to_several_viewers(person, live_server_url)
     for viewer in viewers:
         assert_video_flows(viewer.page, "roadshow-video", "hallserver.roadshow.pc")
 
-    # The count of people in the roadshow room (presenter and two viewers), and reactions.
-    sync_api.expect(viewers[0].page.get_by_test_id("roadshow-viewers")).to_have_text("3")
+    # The worker serves two WebRTC viewers here (live_server_url): the third one is sent to
+    # the HLS stream cut from the same H.264 frames, and the page plays it by itself.
+    third = person()
+    third.enter_as_guest("Hana", path)
+    assert_hls_plays(third.page)
+
+    # The count of people in the roadshow room (presenter and three viewers), and reactions.
+    sync_api.expect(viewers[0].page.get_by_test_id("roadshow-viewers")).to_have_text("4")
     viewers[0].page.get_by_test_id("react").first.click()
     sync_api.expect(viewers[1].page.get_by_test_id("reaction").first).to_have_text("👏")
 
     staff.page.get_by_test_id("roadshow-finish").click()
-    for viewer in viewers:
+    for viewer in (*viewers, third):
         sync_api.expect(viewer.page.get_by_test_id("roadshow-offline")).to_be_visible()
