@@ -1,17 +1,21 @@
 """Media benchmark: one presenter → N aiortc viewers through a roadshow media worker.
 
     python -m bench.media [--viewers 50] [--procs 3] [--duration 20] [--warmup 5]
-                          [--width 640] [--height 480] [--modes passthrough,relay]
+                          [--width 640] [--height 480] [--codec H264|VP8]
+                          [--modes passthrough,passthrough+hls,relay]
                           [--signals 500] [--signal-rate 50] [--redis-url URL] [--json FILE]
 
 Two modes, measured in the same run against freshly started worker processes:
 
 - ``passthrough``: Hallserver's media worker (``streaming.worker.MediaWorker``, the same code
-  that serves roadshows) forwarding the presenter's encoded VP8 frames to every viewer;
+  that serves roadshows) forwarding the presenter's encoded frames to every viewer;
+- ``passthrough+hls``: the same, also cutting the live HLS stream (as it does in production for
+  H.264 roadshows; with ``--codec VP8`` there is no HLS and this equals ``passthrough``);
 - ``relay``: stock aiortc, the presenter's track behind ``MediaRelay`` and one
   ``RTCRtpSender`` per viewer, which decodes once and re-encodes for every viewer.
 
-The presenter (an aiortc VP8 encoder on a moving test picture, 30 fps) runs in its own process,
+The presenter (an aiortc encoder of ``--codec``, H.264 by default, on a moving test picture,
+30 fps) runs in its own process,
 the viewers are split over ``--procs`` load-generator processes. Viewers count frames as they
 leave the jitter buffer, without decoding them (so the load generators stay light), and RTP
 loss from their receivers' statistics. Signalling is a line of JSON over a local TCP socket.
@@ -44,11 +48,15 @@ ROADSHOW = 1
 
 # --- the worker process ------------------------------------------------------------------------
 
-def _django() -> None:
+def _django(mode: str = "passthrough") -> None:
+    import tempfile
+
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hallserver.settings")
     os.environ.pop("REDIS_URL", None)  # the worker's store stays in memory here
     os.environ["HALLSERVER_LOG_LEVEL"] = "WARNING"
-    os.environ["HALLSERVER_RECORD_ROADSHOWS"] = "false"  # forwarding only
+    os.environ["HALLSERVER_RECORD_ROADSHOWS"] = "false"  # forwarding (and HLS) only
+    os.environ["HALLSERVER_HLS"] = "true" if mode == "passthrough+hls" else "false"
+    os.environ["HALLSERVER_MEDIA_DIR"] = tempfile.mkdtemp(prefix="bench-media-")
     import django
 
     django.setup()
@@ -73,7 +81,7 @@ async def _serve_lines(handler, ready: Any) -> None:
 
 
 def worker_main(mode: str, ready: Any) -> None:
-    _django()
+    _django(mode)
     from aiortc import RTCPeerConnection, RTCSessionDescription
     from aiortc.contrib.media import MediaRelay
 
@@ -82,7 +90,7 @@ def worker_main(mode: str, ready: Any) -> None:
     from streaming.worker import MediaWorker
 
     async def run() -> None:
-        if mode == "passthrough":
+        if mode.startswith("passthrough"):
             answers: dict[str, asyncio.Future] = {}
 
             class BenchWorker(MediaWorker):
@@ -122,7 +130,8 @@ def worker_main(mode: str, ready: Any) -> None:
                         if track.kind == "video" and not source.done():
                             source.set_result(track)
                 await pc.setRemoteDescription(RTCSessionDescription(request["sdp"], "offer"))
-                keep_codecs(pc, "video", "video/VP8")
+                keep_codecs(pc, "video", os.environ["HALLSERVER_VIDEO_CODECS"].join(
+                    ("video/", "")))
                 if request["role"] == "viewer":
                     pc.addTrack(relay.subscribe(await source))
                 await pc.setLocalDescription(await pc.createAnswer())
@@ -265,6 +274,7 @@ def run_mode(mode: str, args: argparse.Namespace) -> dict:
         "loss_pct": 100.0 * lost / (received + lost) if received + lost else 0.0,
         "worker_cores": (cpu1 - cpu0) / (t1 - t0), "worker_rss_mb": rss / 2**20,
         "resolution": f"{args.width}x{args.height}", "duration": args.duration,
+        "codec": args.codec,
     }
 
 
@@ -393,7 +403,8 @@ def table(rows: list[dict]) -> str:
              "|---|---|---|---|---|---|---|---|"]
     for r in rows:
         lines.append(
-            f"| {r['mode']} | {r['viewers']} ({r['connected']}) | {r['fps_mean']:.1f} | "
+            f"| {r['mode']}, {r.get('codec', 'VP8')} | {r['viewers']} ({r['connected']}) | "
+            f"{r['fps_mean']:.1f} | "
             f"{r['fps_min']:.1f} | {r['fps_p5']:.1f} | {r['loss_pct']:.2f}% | "
             f"{r['worker_cores']:.2f} | {r['worker_rss_mb']:.0f} MiB |")
     return "\n".join(lines)
@@ -408,19 +419,22 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--warmup", type=float, default=5.0)
     parser.add_argument("--width", type=int, default=640)
     parser.add_argument("--height", type=int, default=480)
-    parser.add_argument("--modes", default="passthrough,relay")
+    parser.add_argument("--codec", choices=("H264", "VP8"), default="H264",
+                        help="the presenter's video codec (the worker forwards it as it is)")
+    parser.add_argument("--modes", default="passthrough,passthrough+hls,relay")
     parser.add_argument("--signals", type=int, default=500,
                         help="call.signal messages timed between two web processes (0: skip)")
     parser.add_argument("--signal-rate", type=float, default=50.0, help="signals per second")
     parser.add_argument("--redis-url", help="an existing Redis (default: a private one)")
     parser.add_argument("--json", help="also write the results to this file")
     args = parser.parse_args(argv)
+    os.environ["HALLSERVER_VIDEO_CODECS"] = args.codec  # read by the worker processes
     rows = []
     for mode in [m.strip() for m in args.modes.split(",") if m.strip()]:
-        if mode not in ("passthrough", "relay"):
+        if mode not in ("passthrough", "passthrough+hls", "relay"):
             parser.error(f"unknown mode {mode!r}")
         print(f"running {mode}: 1 presenter → {args.viewers} viewers in {args.procs} "
-              f"processes, {args.width}x{args.height}, {args.duration:g} s ...",
+              f"processes, {args.codec} {args.width}x{args.height}, {args.duration:g} s ...",
               file=sys.stderr, flush=True)
         rows.append(run_mode(mode, args))
     print(table(rows))

@@ -45,3 +45,20 @@ def test_bench_smoke(redis_url, tmp_path):
         assert row["lost"] == 0 and row["dups"] == 0
     assert proc.returncode == 0, output
     assert "| Hallserver |" in proc.stdout
+
+
+def test_media_bench_smoke(tmp_path):
+    """``python -m bench.media`` end to end with two viewers: every viewer connects and gets
+    frames through the worker forwarding H.264 and cutting HLS (no timing asserted)."""
+    result_file = tmp_path / "media.json"
+    proc = subprocess.run(
+        [sys.executable, "-m", "bench.media", "--viewers", "2", "--procs", "1",
+         "--duration", "2", "--warmup", "1", "--width", "320", "--height", "240",
+         "--modes", "passthrough+hls", "--signals", "0", "--json", str(result_file)],
+        cwd=ROOT, capture_output=True, text=True, timeout=120,
+    )
+    output = f"stdout:\n{proc.stdout}\nstderr:\n{proc.stderr[-6000:]}"
+    assert proc.returncode == 0 and result_file.exists(), output
+    (row,) = json.loads(result_file.read_text())["media"]
+    assert (row["mode"], row["codec"], row["connected"]) == ("passthrough+hls", "H264", 2), output
+    assert row["fps_min"] > 0, output
