@@ -12,11 +12,22 @@ Shared state (see :mod:`.store`):
 - ``listen:<booth>``  connection address → staff user listening for the booth
 - ``call:<id>``       the call: both parties with their connection addresses
 - ``busy:<user>``     the call a user is in (taken with SET NX: one call per user)
+- ``knocks``          index of waiting knock ids (score: deadline), for the sweep
+- ``calls``           index of open call ids (score: start), for the sweep
+- ``proc:<channel>``  liveness of the process whose hub channel that is (short TTL, refreshed)
+- ``lost:<call>:<addr>`` when the sweep first saw that party's process gone, and its deadline
 
 What belongs to one connection (its knocks, calls and listened booths) is also remembered in
 this process, so that a closing socket can clean up after itself: its knocks leave the queue,
 its listening ends, and its calls wait ``RECONNECT_GRACE`` seconds for ``call.resume`` before
 the peer is told the call ended.
+
+A process that crashes cleans up nothing, so every process that holds call state also keeps
+its ``proc:`` key alive and sweeps the indexes every few seconds: overdue knocks time out
+(whichever process sees them first; taking a knock out of its queue is atomic, so this happens
+once), knocks of dead processes leave their queues, and a call whose party's process is gone
+ends with ``peer_gone`` once that party's reconnect grace (counted from the crash, as well as
+the liveness TTL tells) is over; the survivor gets ``call.peer_away`` when the crash is noticed.
 """
 
 from __future__ import annotations
@@ -39,6 +50,14 @@ from .store import Store, store
 log = logging.getLogger(__name__)
 
 CALL_TTL = 12 * 3600
+#: How long ``busy:<user>`` may say "pending" (between taking the slot and storing the call).
+PENDING_TTL = 60
+#: How long a knock record outlives its deadline (the sweep normally removes it at the deadline).
+KNOCK_SLACK = 600
+ROLES = ("staff", "visitor")
+OTHER = {"staff": "visitor", "visitor": "staff"}
+KNOCK_INDEX = "knocks"
+CALL_INDEX = "calls"
 
 
 @dataclass
@@ -65,14 +84,174 @@ def conf() -> dict:
     return settings.LIVE_VIDEO
 
 
+def process_of(address: str) -> str:
+    """The hub channel (process) part of a connection address ``"<channel>|<conn id>"``."""
+    return address.rpartition("|")[0]
+
+
 class CallService:
-    def __init__(self, kv: Store) -> None:
+    def __init__(self, kv: Store, process: str | None = None) -> None:
         self.kv = kv
         self.local: dict[str, Local] = {}
         self.timers: dict[str, asyncio.TimerHandle] = {}
+        # The liveness identity of this process: its hub channel unless given (tests).
+        self.identity = process
+        self.process: str | None = process
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._started: asyncio.Task | None = None
+        self._tasks: list[asyncio.Task] = []
 
     def _local(self, address: str) -> Local:
         return self.local.setdefault(address, Local())
+
+    # --- liveness and the sweep ---------------------------------------------------------------
+    async def start(self) -> None:
+        """Start (once per event loop) the liveness key and the sweep of this process.
+
+        On return the ``proc:`` key exists, so state naming this process is never taken for
+        the leftovers of a dead one.
+        """
+        loop = asyncio.get_running_loop()
+        if self._loop is not loop:
+            self._reset(loop)
+        started = self._started
+        if started is None or (started.done() and (started.cancelled()
+                                                   or started.exception() is not None)):
+            started = self._started = loop.create_task(self._start())
+        await asyncio.shield(started)
+
+    def _reset(self, loop: asyncio.AbstractEventLoop) -> None:
+        # A new event loop (tests run one per test): what ran on the old one is gone.
+        for task in self._tasks:
+            with contextlib.suppress(RuntimeError):
+                task.cancel()
+        self._tasks = []
+        self.timers = {}
+        self._started = None
+        self._loop = loop
+        self.process = self.identity
+
+    async def _start(self) -> None:
+        if self.identity is None:
+            await hub.start()
+            self.process = hub.channel
+        await self.beat()
+        loop = asyncio.get_running_loop()
+        self._tasks = [loop.create_task(self._beat_loop(), name="calls-beat"),
+                       loop.create_task(self._sweep_loop(), name="calls-sweep")]
+
+    async def stop(self) -> None:
+        """Stop beating and sweeping (the ``proc:`` key then expires by itself)."""
+        tasks, self._tasks = self._tasks, []
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._started = None
+        self._loop = None
+
+    async def beat(self) -> None:
+        """Say that this process is alive for another ``PROCESS_TTL`` seconds."""
+        await self.kv.set(f"proc:{self.process}", time.time(), ttl=conf()["PROCESS_TTL"])
+
+    async def _beat_loop(self) -> None:
+        while True:
+            await asyncio.sleep(conf()["PROCESS_BEAT"])
+            try:
+                await self.beat()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.warning("call liveness beat failed", exc_info=True)
+
+    async def _sweep_loop(self) -> None:
+        while True:
+            try:
+                await self.sweep()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("call sweep failed")
+            await asyncio.sleep(conf()["SWEEP_INTERVAL"])
+
+    async def alive(self, processes: set[str]) -> dict[str, bool]:
+        """Which of ``processes`` (hub channels) still refresh their liveness key."""
+        others = sorted(p for p in processes if p != self.process)
+        found = await self.kv.get_many([f"proc:{p}" for p in others])
+        alive = {p: value is not None for p, value in zip(others, found, strict=True)}
+        if self.process in processes:
+            alive[self.process] = True
+        return alive
+
+    async def sweep(self) -> None:
+        """One pass over the indexes: expire overdue knocks, drop the knocks of dead processes
+        and end the calls of dead processes (any process may do it; each happens once)."""
+        await self._sweep_knocks()
+        await self._sweep_calls()
+
+    async def _sweep_knocks(self) -> None:
+        ids = await self.kv.zrange(KNOCK_INDEX)
+        if not ids:
+            return
+        knocks = await self.kv.get_many([f"knock:{i}" for i in ids])
+        alive = await self.alive({process_of(k["addr"]) for k in knocks if k is not None})
+        now = time.time()
+        changed: set[int] = set()
+        for knock_id, knock in zip(ids, knocks, strict=True):
+            if knock is None:
+                await self.kv.zrem(KNOCK_INDEX, knock_id)
+            elif knock["deadline"] <= now:
+                await self._expire(knock)
+            elif not alive[process_of(knock["addr"])]:
+                log.info("knock %s: its process is gone", knock_id)
+                if await self._take_knock(knock_id) is not None:
+                    changed.add(knock["booth"])
+        for booth in sorted(changed):
+            await self.queue_changed(booth)
+
+    async def _sweep_calls(self) -> None:
+        ids = await self.kv.zrange(CALL_INDEX)
+        if not ids:
+            return
+        records = await self.kv.get_many([f"call:{i}" for i in ids])
+        alive = await self.alive({process_of(c[r]["addr"]) for c in records if c is not None
+                                  for r in ROLES})
+        now = time.time()
+        for call_id, call in zip(ids, records, strict=True):
+            if call is None:
+                await self.kv.zrem(CALL_INDEX, call_id)
+                continue
+            live = {r: alive[process_of(call[r]["addr"])] for r in ROLES}
+            dead = [r for r in ROLES if not live[r]]
+            if not dead:
+                continue
+            deadlines = [await self._deadline_of(call, role, live, now) for role in dead]
+            if min(deadlines) <= now:
+                log.info("call %s: %s gone with its process", call_id, " and ".join(dead))
+                await self.end(call, "peer_gone", notify=[r for r in ROLES if live[r]])
+
+    async def _deadline_of(self, call: dict, role: str, live: dict[str, bool],
+                           now: float) -> float:
+        """When the call ends for ``role``, whose process is gone, unless it resumes."""
+        party = call[role]
+        if "away" in party:
+            # Its connection had closed; the grace timer died with the process.
+            return party["away"]
+        # The crash was at least PROCESS_TTL ago: what is left of the reconnect grace.
+        remaining = conf()["RECONNECT_GRACE"] - conf()["PROCESS_TTL"]
+        if remaining <= 0:
+            return now
+        until = now + remaining
+        key = f"lost:{call['id']}:{party['addr']}"
+        if await self.kv.set(key, until, ttl=remaining + 60, nx=True):
+            other = OTHER[role]
+            if live[other]:
+                await self.send(call[other]["addr"], event("call.peer_away",
+                                {"call": call["id"], "grace": remaining}))
+            return until
+        noticed = await self.kv.get(key)
+        return until if noticed is None else noticed
 
     # --- sending --------------------------------------------------------------------------
     async def send(self, address: str, text: str) -> None:
@@ -82,25 +261,40 @@ class CallService:
 
     # --- listening staff ----------------------------------------------------------------------
     async def listen(self, address: str, user: dict, booth: int) -> list[dict]:
+        await self.start()
         await self.kv.hset(f"listen:{booth}", address, user)
         self._local(address).booths.add(booth)
         return await self.queue(booth)
 
     async def listeners(self, booth: int) -> dict[str, dict]:
-        return await self.kv.hgetall(f"listen:{booth}")
+        """Listening connections of the booth; those of dead processes are forgotten."""
+        found = await self.kv.hgetall(f"listen:{booth}")
+        if not found:
+            return found
+        alive = await self.alive({process_of(a) for a in found})
+        for address in [a for a in found if not alive[process_of(a)]]:
+            await self.kv.hdel(f"listen:{booth}", address)
+            del found[address]
+        return found
 
     # --- knocks -------------------------------------------------------------------------------
     async def queue(self, booth: int) -> list[dict]:
-        """The waiting knocks of a booth, oldest first (expired ones are dropped)."""
+        """The waiting knocks of a booth, oldest first.
+
+        Overdue knocks are left out but stay queued until their expiry (the timer of the
+        process that took them, or any process's sweep) takes them and tells the visitor.
+        """
         ids = await self.kv.zrange(f"queue:{booth}")
         knocks = await self.kv.get_many([f"knock:{i}" for i in ids])
         now = time.time()
         waiting = []
         for knock_id, knock in zip(ids, knocks, strict=True):
-            if knock is None or knock["deadline"] < now:
+            if knock is None:
                 await self.kv.zrem(f"queue:{booth}", knock_id)
+                await self.kv.zrem(KNOCK_INDEX, knock_id)
                 continue
-            waiting.append(knock)
+            if knock["deadline"] >= now:
+                waiting.append(knock)
         return waiting
 
     @staticmethod
@@ -110,6 +304,7 @@ class CallService:
                 "ts": knock["at"], "position": position}
 
     async def knock(self, address: str, user: dict, booth: int) -> dict:
+        await self.start()
         if await self.kv.get(f"busy:{user['id']}") is not None:
             raise CallError("call.busy", "You are already in a call.")
         local = self._local(address)
@@ -127,7 +322,8 @@ class CallService:
         now = time.time()
         knock = {"id": new_id(), "booth": booth, "user": user["id"], "name": user["name"],
                  "addr": address, "at": now, "deadline": now + timeout}
-        await self.kv.set(f"knock:{knock['id']}", knock, ttl=timeout + 5)
+        await self.kv.set(f"knock:{knock['id']}", knock, ttl=timeout + KNOCK_SLACK)
+        await self.kv.zadd(KNOCK_INDEX, knock["id"], knock["deadline"])
         await self.kv.zadd(f"queue:{booth}", knock["id"], now)
         local.knocks.add(knock["id"])
         self._timer(knock["id"], timeout, lambda: self._expire(knock))
@@ -159,6 +355,7 @@ class CallService:
         if not await self.kv.zrem(f"queue:{knock['booth']}", knock_id):
             return None
         await self.kv.delete(f"knock:{knock_id}")
+        await self.kv.zrem(KNOCK_INDEX, knock_id)
         self._cancel_timer(knock_id)
         local = self.local.get(knock["addr"])
         if local is not None:
@@ -193,7 +390,8 @@ class CallService:
 
     # --- calls ----------------------------------------------------------------------------------
     async def accept(self, address: str, staff: dict, knock_id: str) -> dict:
-        if not await self.kv.set(f"busy:{staff['id']}", "pending", ttl=CALL_TTL, nx=True):
+        await self.start()
+        if not await self.kv.set(f"busy:{staff['id']}", "pending", ttl=PENDING_TTL, nx=True):
             raise CallError("call.busy", "Hang up your current call first.")
         try:
             knock = await self._take_knock(knock_id)
@@ -209,6 +407,7 @@ class CallService:
             "visitor": {"user": knock["user"], "name": knock["name"], "addr": knock["addr"]},
         }
         await self.kv.set(f"call:{knock_id}", call, ttl=CALL_TTL)
+        await self.kv.zadd(CALL_INDEX, knock_id, call["at"])
         await self.kv.set(f"busy:{staff['id']}", knock_id, ttl=CALL_TTL)
         await self.kv.set(f"busy:{knock['user']}", knock_id, ttl=CALL_TTL)
         self._local(address).calls.add(knock_id)
@@ -240,6 +439,7 @@ class CallService:
         call_id = call["id"]
         if not await self.kv.delete(f"call:{call_id}"):
             return  # ended elsewhere already
+        await self.kv.zrem(CALL_INDEX, call_id)
         self._cancel_timer(f"grace:{call_id}")
         for role in ("staff", "visitor"):
             await self.kv.delete_if(f"busy:{call[role]['user']}", call_id)
@@ -252,6 +452,7 @@ class CallService:
 
     async def resume(self, address: str, user_id: int, call_id: str) -> tuple[dict, str]:
         """A party's new connection takes the call over (after a reconnect)."""
+        await self.start()
         call = await self.kv.get(f"call:{call_id}")
         role = None
         if call is not None:
