@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import json
 import uuid
 from collections.abc import Callable
@@ -339,3 +340,49 @@ async def test_listing_puts_staff_first_and_says_when_truncated(service):
     short = await svc.listing(BOOTH, limit=2)
     assert short["count"] == 4 and short["truncated"] is True and len(short["users"]) == 2
     await quiet(svc)
+
+
+class TimedHub(FakeHub):
+    def __init__(self) -> None:
+        super().__init__()
+        self.times: list[float] = []
+
+    async def publish(self, room: int, text: str, seq: int | None = None) -> None:
+        self.times.append(asyncio.get_running_loop().time())
+        await super().publish(room, text, seq)
+
+
+async def test_large_rooms_get_one_count_update_per_window_across_processes(settings, redis_url):
+    """Beyond PRESENCE_DETAIL_LIMIT, one process at a time sends the room's count, at most once
+    per window; a process that loses the claim sends later, so no change goes unreported."""
+    settings.HALLSERVER = {**settings.HALLSERVER, "PRESENCE_DETAIL_LIMIT": 2,
+                           "PRESENCE_INTERVAL": 0.05, "COUNTS_INTERVAL": 0.05,
+                           "PRESENCE_LARGE_INTERVAL": 0.3}
+    prefix = unique_prefix()
+    stores = [RedisPresence(redis_url, prefix=prefix, process_id=f"proc-{n}", pool_size=4)
+              for n in (1, 2)]
+    hubs = [TimedHub(), TimedHub()]
+    svcs = [PresenceService(s, h, FakeDirectory()) for s, h in zip(stores, hubs, strict=True)]
+    try:
+        for i in range(3):
+            await svcs[0].enter(ROADSHOW, f"u{100 + i}", {"id": 100 + i, "name": f"V{i}"})
+        await quiet(svcs[0])
+        assert hubs[0].events("presence.update") == [{"room": 50, "count": 3}]
+        assert svcs[0].room_interval(50) == 0.3  # now known to be large
+
+        # Changes on both processes in the same window.
+        for round_ in range(3):
+            await svcs[1].enter(ROADSHOW, f"u{200 + round_}", {"id": 200 + round_, "name": "W"})
+            await svcs[0].enter(ROADSHOW, f"u{300 + round_}", {"id": 300 + round_, "name": "X"})
+        await quiet(svcs[0])
+        await quiet(svcs[1])
+        sent = sorted((t, update) for hub in hubs
+                      for t, update in zip(hub.times, hub.events("presence.update"), strict=True))
+        assert all(set(update) == {"room", "count"} for _, update in sent)
+        assert sent[-1][1]["count"] == 9 == await stores[0].count(50)  # nothing unreported
+        gaps = [b[0] - a[0] for a, b in itertools.pairwise(sent)]
+        assert min(gaps) >= 0.25, gaps  # one update per window for the whole room
+    finally:
+        for store in stores:
+            await stop_redis_presence(store)
+        await delete_prefix(redis_url, prefix)

@@ -53,6 +53,11 @@ class PresenceStore(Protocol):
 
     async def counts(self, rooms: list[int]) -> dict[int, int]: ...
 
+    async def claim(self, room: int, seconds: float) -> bool:
+        """True for exactly one process per ``seconds`` window and room (who sends the next
+        count-only presence update of a large room)."""
+        ...
+
     async def members(self, room: int, limit: int) -> tuple[list[dict], int]:
         """Up to ``limit`` infos of the users present, and how many users are present.
 
@@ -97,6 +102,9 @@ class MemoryPresence:
 
     async def counts(self, rooms: list[int]) -> dict[int, int]:
         return {r: len(self.rooms.get(r, ())) for r in rooms}
+
+    async def claim(self, room: int, seconds: float) -> bool:
+        return True  # one process: it always sends
 
     async def members(self, room: int, limit: int) -> tuple[list[dict], int]:
         members = self.rooms.get(room, {})
@@ -215,6 +223,11 @@ class RedisPresence:
     async def count(self, room: int) -> int:
         return await self.redis.hlen(self._key(room))
 
+    async def claim(self, room: int, seconds: float) -> bool:
+        key = f"{self.prefix}presflush:{room}"
+        return bool(await self.redis.set(key, self.process_id, nx=True,
+                                         px=max(1, int(seconds * 1000))))
+
     async def counts(self, rooms: list[int]) -> dict[int, int]:
         if not rooms:
             return {}
@@ -288,6 +301,8 @@ class PresenceService:
         self.interval = conf["PRESENCE_INTERVAL"]
         self.counts_interval = conf["COUNTS_INTERVAL"]
         self.detail_limit = conf["PRESENCE_DETAIL_LIMIT"]
+        self.large_interval = conf["PRESENCE_LARGE_INTERVAL"]
+        self._sizes: dict[int, int] = {}  # the last count seen per room
         self._pending: dict[int, _Pending] = {}
         self._timers: dict[tuple[str, int], asyncio.TimerHandle] = {}
         if isinstance(store, RedisPresence):
@@ -327,10 +342,18 @@ class PresenceService:
                 pending.joined[member] = entry
         elif pending.joined.pop(member, None) is None:
             pending.left[member] = entry
-        self._schedule(("room", room.id), self.interval, lambda: self._flush_room(room))
+        self._schedule(("room", room.id), self.room_interval(room.id),
+                       lambda: self._flush_room(room))
         if room.kind == Room.Kind.BOOTH and room.hall_id is not None:
             hall = room.hall_id
             self._schedule(("hall", hall), self.counts_interval, lambda: self._flush_hall(hall))
+
+    def room_interval(self, room_id: int) -> float:
+        """How long a room's presence changes are gathered before one update goes out."""
+        size = self._sizes.get(room_id, 0)
+        if size <= self.detail_limit:
+            return self.interval
+        return min(self.large_interval, max(1.0, size / 2000))
 
     @staticmethod
     def public_user(room: RoomInfo, user: dict | None) -> dict:
@@ -354,6 +377,18 @@ class PresenceService:
         pending = self._pending.pop(room.id, None)
         try:
             count = await self.store.count(room.id)
+            self._sizes[room.id] = count
+            if count > self.detail_limit:
+                # A large room: counts only, from one process per interval. A process that
+                # loses the claim tries again when the winner's interval is over, so its own
+                # changes are in a later count.
+                interval = self.room_interval(room.id)
+                if not await self.store.claim(room.id, interval):
+                    self._pending.setdefault(room.id, _Pending())
+                    self._schedule(("room", room.id), interval, lambda: self._flush_room(room))
+                    return
+            elif not count:
+                self._sizes.pop(room.id, None)
             data: dict = {"room": room.id, "count": count}
             if count <= self.detail_limit and pending is not None:
                 data["joined"] = [u for u in pending.joined.values() if u["id"] is not None]
@@ -393,7 +428,8 @@ class PresenceService:
         room = await self.directory.get(room_id)
         if room is not None:
             self._pending.setdefault(room.id, _Pending())
-            self._schedule(("room", room.id), self.interval, lambda: self._flush_room(room))
+            self._schedule(("room", room.id), self.room_interval(room.id),
+                           lambda: self._flush_room(room))
             if room.kind == Room.Kind.BOOTH and room.hall_id is not None:
                 hall = room.hall_id
                 self._schedule(("hall", hall), self.counts_interval,
