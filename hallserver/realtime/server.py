@@ -14,10 +14,42 @@ tests/test_system.py).
 
 from __future__ import annotations
 
+import pprint
+
+import autobahn.websocket.protocol as autobahn_protocol
 from daphne.server import Server
 from daphne.ws_protocol import WebSocketProtocol
 
 DIRECT_EXTENSION = "hallserver.direct"
+
+
+class _LazyPformat:
+    """A value that is pretty-printed only if a log message really formats it."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: object) -> None:
+        self.value = value
+
+    def __format__(self, spec: str) -> str:
+        return format(pprint.pformat(self.value), spec)
+
+    def __str__(self) -> str:
+        return pprint.pformat(self.value)
+
+
+def _lazy_autobahn_debug() -> None:
+    """autobahn pretty-prints its ~40 protocol options for a debug log line on every new
+    connection (``WebSocketProtocol._connectionMade``), whether debug logging is on or not:
+    5 % of the server's CPU in a handshake storm. Make that argument lazy. Its one other use
+    that must return text (``Timings.__str__``) gets the real pformat back."""
+    if autobahn_protocol.pformat is _LazyPformat:
+        return
+    autobahn_protocol.pformat = _LazyPformat
+    autobahn_protocol.Timings.__str__ = lambda self: pprint.pformat(self._timings)
+
+
+_lazy_autobahn_debug()
 
 
 class HallServer(Server):
