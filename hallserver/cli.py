@@ -21,6 +21,24 @@ def _django() -> None:
     django.setup()
 
 
+def _tune_gc(gen0_threshold: int) -> None:
+    """Keep the garbage collector's pauses off the hot paths of a long-running server.
+
+    Everything loaded at startup (Django, the apps, the URLconf: hundreds of thousands of
+    objects) lives as long as the process, so ``gc.freeze()`` moves it out of the collector's
+    sight. The youngest generation is collected after ``gen0_threshold`` net allocations
+    instead of 700: a profile of a handshake storm put about a tenth of the server's CPU in
+    collections triggered by ordinary allocations. Reference cycles are still collected.
+    """
+    import gc
+
+    gc.collect()
+    gc.freeze()
+    if gen0_threshold > 0:
+        _, gen1, gen2 = gc.get_threshold()
+        gc.set_threshold(gen0_threshold, gen1, gen2)
+
+
 def serve(host: str, port: int, announce: str | None = None) -> None:
     """Run daphne (with Hallserver's direct delivery path) until interrupted."""
     # Importing the server installs Twisted's asyncio reactor: it must come first.
@@ -39,6 +57,7 @@ def serve(host: str, port: int, announce: str | None = None) -> None:
         if announce:
             print(announce, flush=True)
 
+    _tune_gc(settings.HALLSERVER["GC_GEN0_THRESHOLD"])
     HallServer(
         application=application,
         endpoints=[f"tcp:port={port}:interface={host.strip('[]')}"],

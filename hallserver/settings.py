@@ -135,6 +135,9 @@ HALLSERVER = {
     "SEND_BUFFER_BYTES": env.int("HALLSERVER_SEND_BUFFER_BYTES", default=1024 * 1024),
     # Frames queued per connection on servers without the direct daphne path.
     "SEND_QUEUE_FRAMES": env.int("HALLSERVER_SEND_QUEUE_FRAMES", default=1000),
+    # `hallserver serve` collects the youngest GC generation after this many net allocations
+    # (Python's default: 700; 0 keeps the default). Startup objects are frozen out of the GC.
+    "GC_GEN0_THRESHOLD": env.int("HALLSERVER_GC_GEN0_THRESHOLD", default=10_000),
     # Presence broadcasts per room are coalesced over this window (seconds).
     "PRESENCE_INTERVAL": env.float("HALLSERVER_PRESENCE_INTERVAL", default=0.25),
     # Hall lobby visitor counts are coalesced over this window (seconds).

@@ -23,3 +23,17 @@ def test_autobahn_timings_still_print_as_text():
     timings = autobahn_protocol.Timings()
     timings.track("opened")
     assert isinstance(str(timings), str) and "opened" in str(timings)
+
+
+def test_serve_freezes_startup_objects_and_raises_the_gc_threshold():
+    """Run in a child interpreter: freezing the test process's heap would leak into others."""
+    import subprocess
+    import sys
+
+    code = ("import gc; from hallserver.cli import _tune_gc; before = gc.get_threshold(); "
+            "_tune_gc(12345); after = gc.get_threshold(); "
+            "print(after[0], after[1:] == before[1:], gc.get_freeze_count() > 1000); "
+            "_tune_gc(0); print(gc.get_threshold()[0])")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, timeout=60).stdout.split()
+    assert out == ["12345", "True", "True", "12345"]  # 0 leaves the threshold as it was
