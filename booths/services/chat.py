@@ -22,6 +22,7 @@ from ..protocol import ErrorCode, ProtocolError
 from . import sanctions
 from .identity import Visitor
 from .rooms import RoomInfo
+from .singleflight import SingleFlight
 
 MESSAGE_FIELDS = ("pk", "seq", "body", "created_at", "author_id", "author_name", "author_staff",
                   "deleted_at")
@@ -163,19 +164,29 @@ class HistoryCache:
     def __init__(self, rooms: int = 2000) -> None:
         self.rooms = rooms
         self._pages: dict[int, tuple[int, int, list[dict], bool]] = {}
+        self._flights = SingleFlight()  # joins arriving together share one query
+        self._generations: dict[int, int] = {}  # bumped by forget()
 
     async def page(self, room_id: int, last: int, limit: int) -> tuple[list[dict], bool]:
         hit = self._pages.get(room_id)
         if hit is not None and hit[0] == last and hit[1] == limit:
             return hit[2], hit[3]
+        return await self._flights.run((room_id, last, limit),
+                                       lambda: self._fetch(room_id, last, limit))
+
+    async def _fetch(self, room_id: int, last: int, limit: int) -> tuple[list[dict], bool]:
+        generation = self._generations.get(room_id, 0)
         messages, has_more = await history(room_id, last + 1, limit)
-        if len(self._pages) >= self.rooms:
-            self._pages.pop(next(iter(self._pages)))
-        self._pages[room_id] = (last, limit, messages, has_more)
+        if generation == self._generations.get(room_id, 0):
+            if room_id not in self._pages and len(self._pages) >= self.rooms:
+                self._pages.pop(next(iter(self._pages)))
+            self._pages[room_id] = (last, limit, messages, has_more)
         return messages, has_more
 
     def forget(self, room_id: int) -> None:
         self._pages.pop(room_id, None)
+        self._generations[room_id] = self._generations.get(room_id, 0) + 1
+        self._flights.forget_if(lambda key: key[0] == room_id)
 
 
 history_cache = HistoryCache()

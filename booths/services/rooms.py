@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from channels.db import database_sync_to_async
 
 from ..models import BoothStaff, Room
+from .singleflight import SingleFlight
 
 CACHE_SECONDS = 30.0
 
@@ -42,16 +43,25 @@ class RoomDirectory:
         self._halls: dict[int, tuple[float, list[int]]] = {}
         self._lobbies: dict[int, int | None] = {}
         self._moderation: dict[int | None, int] = {}
+        self._flights = SingleFlight()
+        self._generation = 0  # bumped by invalidate(): a load started before is not cached
 
     async def get(self, room_id: int) -> RoomInfo | None:
         hit = self._rooms.get(room_id)
         if hit is not None and hit[0] > time.monotonic():
             return hit[1]
+        return await self._flights.run(room_id, lambda: self._fetch(room_id))
+
+    async def _fetch(self, room_id: int) -> RoomInfo | None:
+        generation = self._generation
         info = await database_sync_to_async(self._load)(room_id)
-        self._rooms[room_id] = (time.monotonic() + CACHE_SECONDS, info)
+        if generation == self._generation:
+            self._rooms[room_id] = (time.monotonic() + CACHE_SECONDS, info)
         return info
 
     def invalidate(self, room_id: int | None = None) -> None:
+        self._generation += 1
+        self._flights.forget(room_id)
         if room_id is None:
             self._rooms.clear()
             self._halls.clear()
