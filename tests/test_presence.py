@@ -386,3 +386,29 @@ async def test_large_rooms_get_one_count_update_per_window_across_processes(sett
         for store in stores:
             await stop_redis_presence(store)
         await delete_prefix(redis_url, prefix)
+
+
+async def test_redis_presence_sends_the_joins_of_one_loop_turn_in_one_pipeline(redis_url):
+    prefix = unique_prefix()
+    store = RedisPresence(redis_url, prefix=prefix, process_id="proc-1", pool_size=4)
+    sizes = []
+    run_batch = store._run_batch
+
+    async def counting(batch):
+        sizes.append(len(batch))
+        await run_batch(batch)
+
+    store._run_batch = counting
+    try:
+        results = await asyncio.gather(*(
+            store.add_and_list(9, f"u{i}", {"id": i, "name": f"P{i}"}, 100) for i in range(50)))
+        assert sizes == [50]
+        assert all(new for new, _, _ in results)
+        assert sorted(count for _, count, _ in results) == list(range(1, 51))
+        assert await store.count(9) == 50
+        left = await asyncio.gather(*(store.remove(9, f"u{i}") for i in range(10)))
+        assert sizes == [50, 10] and all(gone for gone, _ in left)
+        assert await store.count(9) == 40
+    finally:
+        await stop_redis_presence(store)
+        await delete_prefix(redis_url, prefix)

@@ -168,6 +168,8 @@ class RedisPresence:
         self.pool_size = pool_size
         self._clients: dict[asyncio.AbstractEventLoop, aioredis.Redis] = {}
         self._tasks: list[asyncio.Task] = []
+        # Script calls made in one turn of an event loop, sent together (see _call).
+        self._batches: dict[asyncio.AbstractEventLoop, list] = {}
         self.on_reaped = None  # callback(rooms: list[int]) after a dead process was cleaned
 
     @property
@@ -190,34 +192,75 @@ class RedisPresence:
     def _key(self, room: int) -> str:
         return f"{self.prefix}pres:{room}"
 
+    def _call(self, script, keys: list, args: list) -> asyncio.Future:
+        """Run a Lua script, batched with the others called in the same turn of the loop.
+
+        Joins and leaves come in bursts (a handshake storm, a roadshow starting): one pipeline
+        per loop turn costs one pool checkout and one round trip for all of them, where a call
+        each paid both. Nothing waits to fill a batch; it goes out as soon as the loop turns.
+        """
+        loop = asyncio.get_running_loop()
+        future = loop.create_future()
+        batch = self._batches.get(loop)
+        if batch is None:
+            batch = self._batches[loop] = []
+            loop.call_soon(self._send_batch, loop)
+        batch.append((script, keys, args, future))
+        return future
+
+    def _send_batch(self, loop: asyncio.AbstractEventLoop) -> None:
+        batch = self._batches.pop(loop, None)
+        if batch:
+            spawn(self._run_batch(batch))
+
+    async def _run_batch(self, batch: list) -> None:
+        try:
+            client = self.redis
+            async with client.pipeline(transaction=False) as pipe:
+                for script, keys, args, _ in batch:
+                    await script(keys=keys, args=args, client=pipe)  # queues it
+                results = await pipe.execute(raise_on_error=False)
+        except BaseException as exc:
+            for *_, future in batch:
+                if not future.done():
+                    future.set_exception(exc if isinstance(exc, Exception)
+                                         else ConnectionError("presence batch cancelled"))
+            if not isinstance(exc, Exception):
+                raise
+            return
+        for (*_, future), result in zip(batch, results, strict=True):
+            if future.done():
+                continue
+            if isinstance(result, Exception):
+                future.set_exception(result)
+            else:
+                future.set_result(result)
+
     @property
     def _proc_key(self) -> str:
         return f"{self.prefix}proc:{self.process_id}"
 
     async def add(self, room: int, member: str, info: dict | None) -> tuple[bool, int]:
-        r = self.redis
-        n, total = await self._add(
-            keys=[self._key(room), self._proc_key, f"{self.prefix}pinfo"],
-            args=[member, room, orjson.dumps(info) if info else ""], client=r,
-        )
+        self.redis  # noqa: B018  (registers the scripts on this loop's client)
+        n, total = await self._call(
+            self._add, [self._key(room), self._proc_key, f"{self.prefix}pinfo"],
+            [member, room, orjson.dumps(info) if info else ""])
         return n == 1, total
 
     async def add_and_list(self, room: int, member: str, info: dict | None,
                            limit: int) -> tuple[bool, int, list[dict] | None]:
-        r = self.redis
-        n, total, infos = await self._add_and_list(
-            keys=[self._key(room), self._proc_key, f"{self.prefix}pinfo"],
-            args=[member, room, orjson.dumps(info) if info else "", limit], client=r,
-        )
+        self.redis  # noqa: B018  (registers the scripts on this loop's client)
+        n, total, infos = await self._call(
+            self._add_and_list, [self._key(room), self._proc_key, f"{self.prefix}pinfo"],
+            [member, room, orjson.dumps(info) if info else "", limit])
         if not isinstance(infos, list):
             return n == 1, total, None
         return n == 1, total, [orjson.loads(i) for i in infos if i]
 
     async def remove(self, room: int, member: str) -> tuple[bool, int]:
-        r = self.redis
-        n, total = await self._remove(
-            keys=[self._key(room), self._proc_key], args=[member, room], client=r
-        )
+        self.redis  # noqa: B018  (registers the scripts on this loop's client)
+        n, total = await self._call(self._remove, [self._key(room), self._proc_key],
+                                    [member, room])
         return n <= 0, total
 
     async def count(self, room: int) -> int:
