@@ -123,6 +123,17 @@ async def test_members_lists_users_with_their_info_not_anonymous_ones(store):
     assert await store.members(99, 100) == ([], 0)
 
 
+async def test_members_of_a_large_room_stop_at_the_limit_and_say_there_are_more(store):
+    await asyncio.gather(*(store.add(7, f"u{i}", {"id": i, "name": f"P{i}"})
+                           for i in range(1, 1201)))
+    await asyncio.gather(*(store.add(7, f"aproc:{i}", None) for i in range(300)))
+    users, named = await store.members(7, 500)
+    assert len(users) == 500 and len({u["id"] for u in users}) == 500
+    assert named > 500  # the listing says it is truncated
+    users, named = await store.members(7, 5000)
+    assert len(users) == 1200 and named == 1200
+
+
 async def test_newly_and_gone_flags_per_room(store):
     assert (await store.add(1, "u7", ADA))[0] is True
     assert (await store.add(2, "u7", ADA))[0] is True  # new in this room too
