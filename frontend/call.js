@@ -1,19 +1,31 @@
 // The booth page's video call panel: knock and queue place for visitors, the queue with
-// accept/decline and the leads for the booth's staff, and the call itself (both videos).
+// accept/decline and the leads for the booth's staff, the booth's calls in progress (staff may
+// join one), and the call itself: one video tile per other participant, and, for staff in the
+// call, the queue with "Add to call".
 
 import { useEffect, useRef, useState } from "preact/hooks";
 import { html, ErrorBox } from "./components.js";
-import { t, formatTime } from "./i18n.js";
+import { t, formatTime, lang } from "./i18n.js";
 import { user } from "./store.js";
 import { loginHref } from "./router.js";
 import { ws } from "./store.js";
 import {
-  accept, call, cancelKnock, closeCall, decline, dismissVisit, ensureListening, hangup, knock,
-  leads, loadLeads, queues, toggleScreen, visit,
+  accept, addToCall, boothCalls, call, cancelKnock, closeCall, decline, dismissVisit,
+  ensureListening, hangup, joinCall, knock, leads, loadLeads, queues, toggleScreen, visit,
 } from "./rtc.js";
 
-/** A <video> showing a MediaStream. */
-export function Video({ stream, muted, testid, label }) {
+/** Names as a list in the current language ("Ada, Bob and Cem"). */
+function nameList(names) {
+  const shown = names.filter(Boolean);
+  try {
+    return new Intl.ListFormat(lang.value, { style: "long", type: "conjunction" }).format(shown);
+  } catch {
+    return shown.join(", ");
+  }
+}
+
+/** A <video> showing a MediaStream (`participant`: whose, for a remote one). */
+export function Video({ stream, muted, testid, label, participant }) {
   const ref = useRef(null);
   useEffect(() => {
     const el = ref.current;
@@ -23,6 +35,7 @@ export function Video({ stream, muted, testid, label }) {
     ref=${ref}
     class="call-video"
     data-testid=${testid}
+    data-participant=${participant}
     autoplay
     playsinline
     muted=${muted}
@@ -30,24 +43,44 @@ export function Video({ stream, muted, testid, label }) {
   ></video>`;
 }
 
+function CallTile({ c, p }) {
+  const state = c.states[p.id] || "connecting";
+  return html`<figure class="call-tile" data-testid="call-tile" data-participant=${p.id} data-state=${state}>
+    <${Video}
+      stream=${c.remotes[p.id]}
+      testid="call-remote-video"
+      participant=${p.id}
+      label=${t("call.remote_video", { name: p.name })}
+    />
+    <figcaption>
+      <span data-testid="call-tile-name">${p.name}</span>
+      ${p.staff && html` <span class="badge">${t("call.staff")}</span>`}
+      ${state === "away" && html` <span class="muted small">${t("call.participant_away")}</span>`}
+    </figcaption>
+  </figure>`;
+}
+
 function CallView({ c }) {
   const [error, setError] = useState(null);
   const ended = c.status === "ended";
+  const people = c.participants.filter((p) => p.id !== c.me);
   return html`
-    <div class="call-view" data-testid="call-view" data-status=${c.status}>
+    <div class="call-view" data-testid="call-view" data-status=${c.status} data-participants=${c.participants.length}>
       <p class="call-status" role="status" data-testid="call-status">
         ${ended
           ? t(`call.ended.${c.reason || "hangup"}`)
-          : t(`call.status.${c.status}`, { name: c.peer?.name || "" })}
+          : t(`call.status.${c.status}`, { name: nameList(people.map((p) => p.name)) })}
       </p>
       ${!ended &&
-      html`<div class="call-videos">
-        <${Video} stream=${c.remote} testid="call-remote-video" label=${t("call.remote_video", { name: c.peer?.name || "" })} />
+      html`<div class="call-videos ${people.length > 1 ? "call-grid" : ""}">
+        ${people.map((p) => html`<${CallTile} key=${p.id} c=${c} p=${p} />`)}
         <${Video} stream=${c.local} muted=${true} testid="call-local-video" label=${t("call.local_video")} />
       </div>
+      ${people.length > 1 &&
+      html`<p class="muted small" data-testid="call-participants">${t("call.participants", { n: c.participants.length })}</p>`}
       <div class="call-actions">
         <button type="button" class="button button-danger" data-testid="call-hangup" onClick=${hangup}>
-          ${t("call.hangup")}
+          ${people.length > 1 ? t("call.leave") : t("call.hangup")}
         </button>
         <button
           type="button"
@@ -143,21 +176,48 @@ function VisitorKnock({ booth }) {
   `;
 }
 
-function StaffQueue({ booth }) {
+/** The booth's waiting knocks; `inCall`: the staff member is in a call, and adds knocks to it. */
+function StaffQueue({ booth, inCall }) {
   const [error, setError] = useState(null);
   const knocks = queues.value.get(booth.id) || [];
   return html`
     <div class="call-queue" data-testid="call-queue" data-count=${knocks.length}>
+      ${inCall && html`<h3 class="sub">${t("call.queue_title")}</h3>`}
       ${knocks.length === 0 && html`<p class="muted small">${t("call.queue_empty")}</p>`}
       <ul>
         ${knocks.map(
           (k) => html`<li key=${k.knock} class="call-knock" data-testid="call-queue-item">
             <span>${k.user.name}</span>
             <span class="muted small">${formatTime(k.ts)}</span>
-            <button type="button" class="button button-small" data-testid="call-accept"
-              onClick=${() => accept(k.knock).catch(setError)}>${t("call.accept")}</button>
+            ${inCall
+              ? html`<button type="button" class="button button-small" data-testid="call-add"
+                  onClick=${() => addToCall(k.knock).catch(setError)}>${t("call.add")}</button>`
+              : html`<button type="button" class="button button-small" data-testid="call-accept"
+                  onClick=${() => accept(k.knock).catch(setError)}>${t("call.accept")}</button>`}
             <button type="button" class="button button-small button-quiet" data-testid="call-decline"
               onClick=${() => decline(k.knock).catch(setError)}>${t("call.decline")}</button>
+          </li>`,
+        )}
+      </ul>
+      <${ErrorBox} error=${error} onDismiss=${() => setError(null)} />
+    </div>
+  `;
+}
+
+/** The booth's calls in progress, for its staff to join. */
+function BoothCalls({ booth }) {
+  const [error, setError] = useState(null);
+  const list = boothCalls.value.get(booth.id) || [];
+  if (list.length === 0) return null;
+  return html`
+    <div class="call-list" data-testid="call-list">
+      <h3 class="sub">${t("call.in_progress")}</h3>
+      <ul>
+        ${list.map(
+          (c) => html`<li key=${c.call} class="call-knock" data-testid="call-list-item">
+            <span>${nameList(c.participants.map((p) => p.name))}</span>
+            <button type="button" class="button button-small" data-testid="call-join"
+              onClick=${() => joinCall(c.call).catch(setError)}>${t("call.join")}</button>
           </li>`,
         )}
       </ul>
@@ -195,9 +255,10 @@ export function CallPanel({ booth }) {
     <section class="panel call-panel" aria-labelledby="call-title" data-testid="call-panel">
       <h2 id="call-title">${t("call.title")}</h2>
       ${c && c.booth === booth.id
-        ? html`<${CallView} c=${c} />`
+        ? html`<${CallView} c=${c} />
+            ${staff && c.status !== "ended" && html`<${StaffQueue} booth=${booth} inCall=${true} />`}`
         : staff
-          ? html`<${StaffQueue} booth=${booth} />`
+          ? html`<${StaffQueue} booth=${booth} /><${BoothCalls} booth=${booth} />`
           : html`<${VisitorKnock} booth=${booth} />`}
       ${staff && html`<${LeadList} booth=${booth} />`}
     </section>

@@ -210,6 +210,8 @@ LIVE_VIDEO = {
     "KNOCK_TIMEOUT": env.float("HALLSERVER_KNOCK_TIMEOUT", default=60.0),
     # Seconds a call survives one side's lost connection (it may come back with call.resume).
     "RECONNECT_GRACE": env.float("HALLSERVER_CALL_RECONNECT_GRACE", default=20.0),
+    # Most people in one booth call (a mesh: each browser sends its video to every other).
+    "MAX_CALL_PARTICIPANTS": env.int("HALLSERVER_MAX_CALL_PARTICIPANTS", default=4),
     # Crashed processes: each process holding calls or knocks refreshes a liveness key every
     # PROCESS_BEAT seconds that lives PROCESS_TTL seconds; every SWEEP_INTERVAL seconds each
     # such process times out overdue knocks and cleans up after processes whose key expired.

@@ -16,9 +16,10 @@ from booths.protocol import ErrorCode, ProtocolError
 from hallserver.realtime.frames import event
 
 from . import roadshows
-from .calls import CallError, calls
+from .calls import CallError, calls, parties_of, public_party, role_of
 from .models import Lead
 from .protocol import (
+    AcceptData,
     BoothRef,
     CallRef,
     Empty,
@@ -79,12 +80,13 @@ async def call_listen(session: Session, data: ListenData) -> dict:
     for booth in data.booths:
         need_staff(session, booth)
     service = calls()
-    queues = []
+    queues, open_calls = [], []
     for booth in data.booths:
         knocks = await service.listen(session.conn.address, user, booth)
         queues.append({"booth": booth, "knocks": [service.public_knock(k, n)
                                                   for n, k in enumerate(knocks, start=1)]})
-    return {"queues": queues}
+        open_calls += await service.booth_calls(booth)
+    return {"queues": queues, "calls": open_calls}
 
 
 @action("call.knock", BoothRef)
@@ -105,18 +107,38 @@ async def call_cancel(session: Session, data: KnockRef) -> dict:
     return {}
 
 
-@action("call.accept", KnockRef)
+def participants(call: dict) -> list[dict]:
+    return [public_party(p) for p in parties_of(call)]
+
+
+@action("call.accept", AcceptData)
 @translated
-async def call_accept(session: Session, data: KnockRef) -> dict:
+async def call_accept(session: Session, data: AcceptData) -> dict:
     user = need_user(session)
     service = calls()
     knock = await service.knock_of(data.knock)
     need_staff(session, knock["booth"])
+    if data.call is not None:
+        # Into the caller's call: the newcomer offers to everyone in it.
+        call, newcomer = await service.add(session.conn.address, data.call, data.knock)
+        return {"call": call["id"], "booth": call["booth"],
+                "participant": public_party(newcomer), "participants": participants(call)}
     call = await service.accept(session.conn.address, user, data.knock)
     visitor = call["visitor"]
     return {"call": call["id"], "booth": call["booth"], "role": "offerer",
             "peer": {"id": visitor["user"], "name": visitor["name"]},
-            "ice_servers": ice_servers(user["id"])}
+            "participants": participants(call), "ice_servers": ice_servers(user["id"])}
+
+
+@action("call.join", CallRef)
+@translated
+async def call_join(session: Session, data: CallRef) -> dict:
+    user = need_user(session)
+    service = calls()
+    need_staff(session, await service.booth_of(data.call))
+    call = await service.join(session.conn.address, user, data.call)
+    return {"call": call["id"], "booth": call["booth"], "role": "offerer",
+            "participants": participants(call), "ice_servers": ice_servers(user["id"])}
 
 
 @action("call.decline", KnockRef)
@@ -135,7 +157,7 @@ async def call_decline(session: Session, data: KnockRef) -> dict:
 async def call_signal(session: Session, data: SignalData) -> dict:
     need_user(session)
     payload = data.payload()
-    await calls().signal(session.conn.address, data.call, payload)
+    await calls().signal(session.conn.address, data.call, payload, to=data.to)
     return {}
 
 
@@ -151,12 +173,14 @@ async def call_hangup(session: Session, data: CallRef) -> dict:
 @translated
 async def call_resume(session: Session, data: CallRef) -> dict:
     user = need_user(session)
-    call, role = await calls().resume(session.conn.address, user["id"], data.call)
-    peer = call["visitor" if role == "staff" else "staff"]
-    return {"call": call["id"], "booth": call["booth"],
-            "role": "offerer" if role == "staff" else "answerer",
+    call, me = await calls().resume(session.conn.address, user["id"], data.call)
+    others = [p for p in parties_of(call) if p is not me]
+    peer = others[0]  # in a call of two, the other party
+    return {"call": call["id"], "booth": call["booth"], "role": role_of(call, me),
             "peer": {"id": peer["user"], "name": peer["name"]},
-            "peer_away": "away" in peer, "ice_servers": ice_servers(user["id"])}
+            "peer_away": "away" in peer, "participants": participants(call),
+            "away": [p["user"] for p in others if "away" in p],
+            "ice_servers": ice_servers(user["id"])}
 
 
 # --- leads ------------------------------------------------------------------------------------

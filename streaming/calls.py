@@ -5,17 +5,33 @@ A visitor *knocks* at a booth; staff members who *listen* for the booth (their b
 between two connections; signalling (offer, answer, ICE candidates) is relayed to exactly the
 peer's connection address through the hub, on whatever process it is.
 
+A call may grow into a small group call (a mesh: every participant has a peer connection to
+every other one), up to ``MAX_CALL_PARTICIPANTS``: a staff member of the booth in the call takes
+another waiting knock of the booth into it (:meth:`CallService.add`), or a staff member of the
+booth joins a call of the booth (:meth:`CallService.join`). Participants are kept in the order
+they joined (the knocking visitor first, then the staff member who accepted); of every pair, the
+one who joined later sends the offer. A participant who hangs up, or whose connection stays
+away past the reconnect grace, leaves; the call ends when fewer than two remain.
+
 Shared state (see :mod:`.store`):
 
 - ``knock:<id>``      the knock: booth, visitor, its connection address, deadline
 - ``queue:<booth>``   knock ids by arrival
 - ``listen:<booth>``  connection address → staff user listening for the booth
-- ``call:<id>``       the call: both parties with their connection addresses
+- ``call:<id>``       the call: its participants (``parties``, in join order) with their
+                      connection addresses; ``staff`` and ``visitor`` repeat the first of each
+                      kind (the two parties of a 1:1 call)
+- ``lock:call:<id>``  held (SET NX, short TTL) while one process changes the call's record
+- ``booth_calls:<booth>`` ids of the booth's open calls (score: start), for listening staff
 - ``busy:<user>``     the call a user is in (taken with SET NX: one call per user)
 - ``knocks``          index of waiting knock ids (score: deadline), for the sweep
 - ``calls``           index of open call ids (score: start), for the sweep
 - ``proc:<channel>``  liveness of the process whose hub channel that is (short TTL, refreshed)
 - ``lost:<call>:<addr>`` when the sweep first saw that party's process gone, and its deadline
+
+Every change of a call record (a join, a leave, a resume, a connection going away, the sweep)
+is a read-modify-write under the call's lock, so concurrent changes from different processes
+never lose one another.
 
 What belongs to one connection (its knocks, calls and listened booths) is also remembered in
 this process, so that a closing socket can clean up after itself: its knocks leave the queue,
@@ -25,9 +41,10 @@ the peer is told the call ended.
 A process that crashes cleans up nothing, so every process that holds call state also keeps
 its ``proc:`` key alive and sweeps the indexes every few seconds: overdue knocks time out
 (whichever process sees them first; taking a knock out of its queue is atomic, so this happens
-once), knocks of dead processes leave their queues, and a call whose party's process is gone
-ends with ``peer_gone`` once that party's reconnect grace (counted from the crash, as well as
-the liveness TTL tells) is over; the survivor gets ``call.peer_away`` when the crash is noticed.
+once), knocks of dead processes leave their queues, and a participant whose process is gone
+leaves its call with ``peer_gone`` once its reconnect grace (counted from the crash, as well as
+the liveness TTL tells) is over (a call of two then ends); the others get ``call.peer_away``
+when the crash is noticed.
 """
 
 from __future__ import annotations
@@ -37,6 +54,7 @@ import contextlib
 import logging
 import secrets
 import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -54,8 +72,8 @@ CALL_TTL = 12 * 3600
 PENDING_TTL = 60
 #: How long a knock record outlives its deadline (the sweep normally removes it at the deadline).
 KNOCK_SLACK = 600
-ROLES = ("staff", "visitor")
-OTHER = {"staff": "visitor", "visitor": "staff"}
+#: Seconds a call's lock lives: a process that dies holding it delays the others this long.
+LOCK_TTL = 5.0
 KNOCK_INDEX = "knocks"
 CALL_INDEX = "calls"
 
@@ -87,6 +105,43 @@ def conf() -> dict:
 def process_of(address: str) -> str:
     """The hub channel (process) part of a connection address ``"<channel>|<conn id>"``."""
     return address.rpartition("|")[0]
+
+
+def parties_of(call: dict) -> list[dict]:
+    """The participants of a call, in the order they joined: ``{"user", "name", "addr",
+    "staff"}`` (and ``"away"``, the end of its reconnect grace, while its connection is gone).
+
+    A record written before group calls existed names only its ``visitor`` and ``staff``."""
+    if "parties" not in call:
+        call["parties"] = [{**call["visitor"], "staff": False}, {**call["staff"], "staff": True}]
+    return call["parties"]
+
+
+def public_party(party: dict) -> dict:
+    return {"id": party["user"], "name": party["name"], "staff": party["staff"]}
+
+
+def public_call(call: dict) -> dict:
+    return {"call": call["id"], "booth": call["booth"],
+            "participants": [public_party(p) for p in parties_of(call)]}
+
+
+def party_at(call: dict, address: str) -> dict | None:
+    """The participant whose connection ``address`` is."""
+    return next((p for p in parties_of(call) if p["addr"] == address), None)
+
+
+def party_of(call: dict, user_id: int) -> dict | None:
+    return next((p for p in parties_of(call) if p["user"] == user_id), None)
+
+
+def role_of(call: dict, party: dict) -> str:
+    """``offerer`` for the participant who joined last (it offers to every other one)."""
+    return "offerer" if parties_of(call)[-1] is party else "answerer"
+
+
+def grace_key(call_id: str, user_id: int) -> str:
+    return f"grace:{call_id}:{user_id}"
 
 
 class CallService:
@@ -186,7 +241,8 @@ class CallService:
 
     async def sweep(self) -> None:
         """One pass over the indexes: expire overdue knocks, drop the knocks of dead processes
-        and end the calls of dead processes (any process may do it; each happens once)."""
+        and take the participants of dead processes out of their calls once their grace is
+        over (any process may do it; each happens once)."""
         await self._sweep_knocks()
         await self._sweep_calls()
 
@@ -215,26 +271,25 @@ class CallService:
         if not ids:
             return
         records = await self.kv.get_many([f"call:{i}" for i in ids])
-        alive = await self.alive({process_of(c[r]["addr"]) for c in records if c is not None
-                                  for r in ROLES})
+        alive = await self.alive({process_of(p["addr"]) for c in records if c is not None
+                                  for p in parties_of(c)})
         now = time.time()
         for call_id, call in zip(ids, records, strict=True):
             if call is None:
                 await self.kv.zrem(CALL_INDEX, call_id)
                 continue
-            live = {r: alive[process_of(call[r]["addr"])] for r in ROLES}
-            dead = [r for r in ROLES if not live[r]]
-            if not dead:
-                continue
-            deadlines = [await self._deadline_of(call, role, live, now) for role in dead]
-            if min(deadlines) <= now:
-                log.info("call %s: %s gone with its process", call_id, " and ".join(dead))
-                await self.end(call, "peer_gone", notify=[r for r in ROLES if live[r]])
+            dead = [p for p in parties_of(call) if not alive[process_of(p["addr"])]]
+            due = {}
+            for party in dead:
+                if await self._deadline_of(call, party, alive, now) <= now:
+                    due[party["user"]] = party["addr"]
+            if due:
+                log.info("call %s: %d participant(s) gone with their process", call_id, len(due))
+                await self._drop(call_id, due, alive)
 
-    async def _deadline_of(self, call: dict, role: str, live: dict[str, bool],
+    async def _deadline_of(self, call: dict, party: dict, alive: dict[str, bool],
                            now: float) -> float:
-        """When the call ends for ``role``, whose process is gone, unless it resumes."""
-        party = call[role]
+        """When ``party``, whose process is gone, leaves the call unless it resumes."""
         if "away" in party:
             # Its connection had closed; the grace timer died with the process.
             return party["away"]
@@ -245,13 +300,23 @@ class CallService:
         until = now + remaining
         key = f"lost:{call['id']}:{party['addr']}"
         if await self.kv.set(key, until, ttl=remaining + 60, nx=True):
-            other = OTHER[role]
-            if live[other]:
-                await self.send(call[other]["addr"], event("call.peer_away",
-                                {"call": call["id"], "grace": remaining}))
+            others = [p for p in parties_of(call)
+                      if p is not party and alive.get(process_of(p["addr"]), True)]
+            await self._tell(others, event("call.peer_away", self._about(
+                call, party, {"call": call["id"], "grace": remaining})))
             return until
         noticed = await self.kv.get(key)
         return until if noticed is None else noticed
+
+    async def _drop(self, call_id: str, gone: dict[int, str], alive: dict[str, bool]) -> None:
+        """Participants whose process died (user id → the address they had) leave the call,
+        unless they left or resumed meanwhile; the others whose process lives are told."""
+        async with self._locked(call_id):
+            call = await self.kv.get(f"call:{call_id}")
+            for user_id, address in gone.items():
+                party = None if call is None else party_of(call, user_id)
+                if party is not None and party["addr"] == address:
+                    call = await self._remove(call, party, "peer_gone", alive)
 
     # --- sending --------------------------------------------------------------------------
     async def send(self, address: str, text: str) -> None:
@@ -389,10 +454,43 @@ class CallService:
             await self.decline(knock["id"], "timeout")
 
     # --- calls ----------------------------------------------------------------------------------
+    @contextlib.asynccontextmanager
+    async def _locked(self, call_id: str) -> AsyncIterator[None]:
+        """Hold the call's record while reading and rewriting it (on any process)."""
+        key, token = f"lock:call:{call_id}", new_id()
+        deadline = time.monotonic() + 2 * LOCK_TTL
+        while not await self.kv.set(key, token, ttl=LOCK_TTL, nx=True):
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the record of call {call_id} stays locked")
+            await asyncio.sleep(0.01)
+        try:
+            yield
+        finally:
+            await self.kv.delete_if(key, token)
+
+    async def _save(self, call: dict) -> None:
+        parties = parties_of(call)
+        # The 1:1 view of the record, as it was before group calls.
+        call["staff"] = next((p for p in parties if p["staff"]), None)
+        call["visitor"] = next((p for p in parties if not p["staff"]), None)
+        await self.kv.set(f"call:{call['id']}", call, ttl=CALL_TTL)
+
+    async def _tell(self, parties: list[dict], text: str) -> None:
+        await asyncio.gather(*(self.send(p["addr"], text) for p in parties))
+
+    @staticmethod
+    def _about(call: dict, party: dict, data: dict) -> dict:
+        """An event about one participant names it when the call has more than two (in a call
+        of two it is the peer, and the event is as it was before group calls)."""
+        if len(parties_of(call)) > 2:
+            data["participant"] = public_party(party)
+        return data
+
     async def accept(self, address: str, staff: dict, knock_id: str) -> dict:
         await self.start()
         if not await self.kv.set(f"busy:{staff['id']}", "pending", ttl=PENDING_TTL, nx=True):
-            raise CallError("call.busy", "Hang up your current call first.")
+            raise CallError("call.busy", "Hang up your current call first (or take the knock "
+                                         "into it: call.accept with \"call\").")
         try:
             knock = await self._take_knock(knock_id)
         except BaseException:
@@ -401,13 +499,15 @@ class CallService:
         if knock is None:
             await self.kv.delete_if(f"busy:{staff['id']}", "pending")
             raise CallError("call.not_found", f"The knock {knock_id} is no longer waiting.")
+        me = {"user": staff["id"], "name": staff["name"], "addr": address, "staff": True}
         call = {
             "id": knock_id, "booth": knock["booth"], "at": time.time(),
-            "staff": {"user": staff["id"], "name": staff["name"], "addr": address},
-            "visitor": {"user": knock["user"], "name": knock["name"], "addr": knock["addr"]},
+            "parties": [{"user": knock["user"], "name": knock["name"], "addr": knock["addr"],
+                         "staff": False}, me],
         }
-        await self.kv.set(f"call:{knock_id}", call, ttl=CALL_TTL)
+        await self._save(call)
         await self.kv.zadd(CALL_INDEX, knock_id, call["at"])
+        await self.kv.zadd(f"booth_calls:{call['booth']}", knock_id, call["at"])
         await self.kv.set(f"busy:{staff['id']}", knock_id, ttl=CALL_TTL)
         await self.kv.set(f"busy:{knock['user']}", knock_id, ttl=CALL_TTL)
         self._local(address).calls.add(knock_id)
@@ -416,60 +516,216 @@ class CallService:
             "peer": {"id": staff["id"], "name": staff["name"]}, "role": "answerer",
         }))
         await self.queue_changed(knock["booth"])
+        await self.calls_changed(call)
         return call
 
-    async def call_of(self, call_id: str, address: str) -> tuple[dict, str, str]:
-        """The call, this connection's role in it and the other role."""
-        call = await self.kv.get(f"call:{call_id}")
-        if call is not None:
-            for me, other in (("staff", "visitor"), ("visitor", "staff")):
-                if call[me]["addr"] == address:
-                    return call, me, other
-        raise CallError("call.not_found", f"This connection is not in call {call_id}.")
+    def _check_room(self, call: dict, user_id: int, who: str) -> None:
+        """Refuse a participant who is in the call already, or one more than it may have."""
+        if party_of(call, user_id) is not None:
+            raise CallError("call.already_joined", f"{who} already in call {call['id']}.")
+        limit = conf()["MAX_CALL_PARTICIPANTS"]
+        if len(parties_of(call)) >= limit:
+            raise CallError("call.full", f"Call {call['id']} has {limit} participants, "
+                                         "as many as a call may have.")
 
-    async def signal(self, address: str, call_id: str, payload: dict) -> None:
-        call, _, other = await self.call_of(call_id, address)
-        await self.send(call[other]["addr"], event("call.signal", {"call": call_id, **payload}))
+    async def add(self, address: str, call_id: str, knock_id: str) -> tuple[dict, dict]:
+        """Take a waiting knock into the call of the connection ``address`` (a participant, and
+        staff of the booth: the caller checks that). Returns the call and the newcomer, who is
+        told with ``call.accepted``; everyone else in the call gets
+        ``call.participant_joined``."""
+        await self.start()
+        knock = await self.knock_of(knock_id)
+        async with self._locked(call_id):
+            call = await self.kv.get(f"call:{call_id}")
+            adder = None if call is None else party_at(call, address)
+            if adder is None:
+                raise CallError("call.not_found", f"This connection is not in call {call_id}.")
+            if knock["booth"] != call["booth"]:
+                raise CallError("call.wrong_booth", f"The knock {knock_id} is for booth "
+                                f"{knock['booth']}, the call is booth {call['booth']}'s.")
+            self._check_room(call, knock["user"], f"{knock['name']} is")
+            busy = f"busy:{knock['user']}"
+            if not await self.kv.set(busy, call_id, ttl=CALL_TTL, nx=True):
+                raise CallError("call.busy", f"{knock['name']} is in another call.")
+            try:
+                taken = await self._take_knock(knock_id)
+            except BaseException:
+                await self.kv.delete_if(busy, call_id)
+                raise
+            if taken is None:
+                await self.kv.delete_if(busy, call_id)
+                raise CallError("call.not_found", f"The knock {knock_id} is no longer waiting.")
+            others = list(parties_of(call))
+            newcomer = {"user": knock["user"], "name": knock["name"], "addr": knock["addr"],
+                        "staff": False}
+            parties_of(call).append(newcomer)
+            await self._save(call)
+            # Told while the record is held: whatever changes next reaches everyone later.
+            await self._tell(others, event("call.participant_joined", {
+                "call": call_id, "participant": public_party(newcomer)}))
+            await self.send(newcomer["addr"], event("call.accepted", {
+                "call": call_id, "booth": call["booth"], "knock": knock_id,
+                "peer": {"id": adder["user"], "name": adder["name"]}, "role": "offerer",
+                "participants": [public_party(p) for p in parties_of(call)],
+            }))
+        await self.queue_changed(call["booth"])
+        await self.calls_changed(call)
+        return call, newcomer
+
+    async def booth_of(self, call_id: str) -> int:
+        """The booth of an open call."""
+        call = await self.kv.get(f"call:{call_id}")
+        if call is None:
+            raise CallError("call.not_found", f"No call {call_id}.")
+        return call["booth"]
+
+    async def join(self, address: str, user: dict, call_id: str) -> dict:
+        """A staff member of the call's booth (the caller checks that) joins the call from the
+        connection ``address``; everyone in it gets ``call.participant_joined``."""
+        await self.start()
+        async with self._locked(call_id):
+            call = await self.kv.get(f"call:{call_id}")
+            if call is None:
+                raise CallError("call.not_found", f"No call {call_id}.")
+            self._check_room(call, user["id"], "You are")
+            if not await self.kv.set(f"busy:{user['id']}", call_id, ttl=CALL_TTL, nx=True):
+                raise CallError("call.busy", "Hang up your current call first.")
+            others = list(parties_of(call))
+            me = {"user": user["id"], "name": user["name"], "addr": address, "staff": True}
+            parties_of(call).append(me)
+            await self._save(call)
+            self._local(address).calls.add(call_id)
+            await self._tell(others, event("call.participant_joined", {
+                "call": call_id, "participant": public_party(me)}))
+        await self.calls_changed(call)
+        return call
+
+    async def call_of(self, call_id: str, address: str) -> tuple[dict, dict]:
+        """The call and this connection's participant in it."""
+        call = await self.kv.get(f"call:{call_id}")
+        party = None if call is None else party_at(call, address)
+        if party is None:
+            raise CallError("call.not_found", f"This connection is not in call {call_id}.")
+        return call, party
+
+    async def signal(self, address: str, call_id: str, payload: dict,
+                     to: int | None = None) -> None:
+        """Relay a signal to the participant ``to`` (in a call of two: the peer, by default);
+        a signal that names ``to`` is relayed with ``from``."""
+        call, me = await self.call_of(call_id, address)
+        others = [p for p in parties_of(call) if p is not me]
+        if to is None:
+            if len(others) != 1:
+                raise CallError("call.participant_not_found",
+                                f"Call {call_id} has {len(others) + 1} participants: "
+                                "say to whom (\"to\").")
+            target = others[0]
+            data = {"call": call_id, **payload}
+        else:
+            target = next((p for p in others if p["user"] == to), None)
+            if target is None:
+                raise CallError("call.participant_not_found",
+                                f"User {to} is not another participant of call {call_id}.")
+            data = {"call": call_id, "from": me["user"], **payload}
+        await self.send(target["addr"], event("call.signal", data))
 
     async def hangup(self, address: str, call_id: str) -> None:
-        call, _, other = await self.call_of(call_id, address)
-        await self.end(call, "hangup", notify=[other])
+        """This connection's participant leaves the call (which ends if one would remain)."""
+        async with self._locked(call_id):
+            call, me = await self.call_of(call_id, address)
+            await self._remove(call, me, "hangup")
 
-    async def end(self, call: dict, reason: str, notify: list[str]) -> None:
+    async def _remove(self, call: dict, party: dict, reason: str,
+                      alive: dict[str, bool] | None = None) -> dict | None:
+        """``party`` leaves ``call`` (its lock is held); the others are told, those of dead
+        processes (``alive``) excepted. With fewer than two left the call ends. Returns the
+        call, or None when it ended."""
+        remaining = [p for p in parties_of(call) if p is not party]
+        reachable = [p for p in remaining
+                     if alive is None or alive.get(process_of(p["addr"]), True)]
+        if len(remaining) < 2:
+            await self.end(call, reason, notify=reachable, leaver=party)
+            return None
+        call["parties"] = remaining
+        await self._save(call)
+        self._release(call["id"], party)
+        await self.kv.delete_if(f"busy:{party['user']}", call["id"])
+        await self._tell(reachable, event("call.participant_left", {
+            "call": call["id"], "participant": public_party(party), "reason": reason}))
+        await self.calls_changed(call, also=party)
+        return call
+
+    def _release(self, call_id: str, party: dict) -> None:
+        """Forget, in this process, that ``party`` is in the call."""
+        self._cancel_timer(grace_key(call_id, party["user"]))
+        local = self.local.get(party["addr"])
+        if local is not None:
+            local.calls.discard(call_id)
+
+    async def end(self, call: dict, reason: str, notify: list[dict],
+                  leaver: dict | None = None) -> None:
+        """End the call (once, whoever gets here first); ``notify``: participants to tell;
+        ``leaver``: the participant whose leaving ended it."""
         call_id = call["id"]
         if not await self.kv.delete(f"call:{call_id}"):
             return  # ended elsewhere already
         await self.kv.zrem(CALL_INDEX, call_id)
-        self._cancel_timer(f"grace:{call_id}")
-        for role in ("staff", "visitor"):
-            await self.kv.delete_if(f"busy:{call[role]['user']}", call_id)
-            local = self.local.get(call[role]["addr"])
-            if local is not None:
-                local.calls.discard(call_id)
-        for role in notify:
-            await self.send(call[role]["addr"], event("call.ended",
-                                                      {"call": call_id, "reason": reason}))
+        await self.kv.zrem(f"booth_calls:{call['booth']}", call_id)
+        for party in parties_of(call):
+            self._release(call_id, party)
+            await self.kv.delete_if(f"busy:{party['user']}", call_id)
+        await self._tell(notify, event("call.ended", {"call": call_id, "reason": reason}))
+        await self.calls_changed(call, also=leaver)
 
-    async def resume(self, address: str, user_id: int, call_id: str) -> tuple[dict, str]:
-        """A party's new connection takes the call over (after a reconnect)."""
+    async def resume(self, address: str, user_id: int, call_id: str) -> tuple[dict, dict]:
+        """A participant's new connection takes the call over (after a reconnect)."""
         await self.start()
-        call = await self.kv.get(f"call:{call_id}")
-        role = None
-        if call is not None:
-            role = next((r for r in ("staff", "visitor") if call[r]["user"] == user_id), None)
-        if call is None or role is None:
-            raise CallError("call.not_found", f"You are not in call {call_id}.")
-        old = call[role]["addr"]
-        call[role]["addr"] = address
-        call[role].pop("away", None)
-        await self.kv.set(f"call:{call_id}", call, ttl=CALL_TTL)
-        self._cancel_timer(f"grace:{call_id}")
-        if old in self.local:
-            self.local[old].calls.discard(call_id)
-        self._local(address).calls.add(call_id)
-        other = "visitor" if role == "staff" else "staff"
-        await self.send(call[other]["addr"], event("call.peer_back", {"call": call_id}))
-        return call, role
+        async with self._locked(call_id):
+            call = await self.kv.get(f"call:{call_id}")
+            party = None if call is None else party_of(call, user_id)
+            if party is None:
+                raise CallError("call.not_found", f"You are not in call {call_id}.")
+            old = party["addr"]
+            party["addr"] = address
+            party.pop("away", None)
+            await self._save(call)
+            self._cancel_timer(grace_key(call_id, user_id))
+            if old in self.local:
+                self.local[old].calls.discard(call_id)
+            self._local(address).calls.add(call_id)
+            others = [p for p in parties_of(call) if p is not party]
+            await self._tell(others, event("call.peer_back",
+                                           self._about(call, party, {"call": call_id})))
+        return call, party
+
+    # --- who is in the booth's calls, for its listening staff ------------------------------------
+    async def booth_calls(self, booth: int) -> list[dict]:
+        """The open calls of a booth with their participants, oldest first."""
+        ids = await self.kv.zrange(f"booth_calls:{booth}")
+        records = await self.kv.get_many([f"call:{i}" for i in ids])
+        found = []
+        for call_id, call in zip(ids, records, strict=True):
+            if call is None:
+                await self.kv.zrem(f"booth_calls:{booth}", call_id)
+                continue
+            found.append(public_call(call))
+        return found
+
+    async def calls_changed(self, call: dict, also: dict | None = None) -> None:
+        """Send the booth's calls to its listening staff, except the connections in ``call``
+        (participants follow their call through its own events: joins, leaves, its end): a
+        call started or ended, or someone joined or left it (``also``: the one who left, who
+        is told too)."""
+        booth = call["booth"]
+        listeners = await self.listeners(booth)
+        inside = {p["addr"] for p in parties_of(call)}
+        if also is not None:
+            inside.discard(also["addr"])
+        targets = [a for a in listeners if a not in inside]
+        if not targets:
+            return
+        text = event("call.calls", {"booth": booth, "calls": await self.booth_calls(booth)})
+        await asyncio.gather(*(self.send(a, text) for a in targets))
 
     # --- connections going away -------------------------------------------------------------
     async def connection_closed(self, address: str, user_id: int | None) -> None:
@@ -487,28 +743,26 @@ class CallService:
             if knock is not None:
                 await self.queue_changed(knock["booth"])
         grace = conf()["RECONNECT_GRACE"]
-        for call_id in call_ids:
-            call = await self.kv.get(f"call:{call_id}")
-            if call is None:
-                continue
-            role = next((r for r in ("staff", "visitor") if call[r]["addr"] == address), None)
-            if role is None:
-                continue
-            other = "visitor" if role == "staff" else "staff"
-            call[role]["away"] = time.time() + grace
-            await self.kv.set(f"call:{call_id}", call, ttl=CALL_TTL)
-            await self.send(call[other]["addr"], event("call.peer_away",
-                            {"call": call_id, "grace": grace}))
-            self._timer(f"grace:{call_id}", grace,
-                        lambda c=call_id, a=address: self._grace_over(c, a))
+        for call_id in sorted(call_ids):
+            async with self._locked(call_id):
+                call = await self.kv.get(f"call:{call_id}")
+                party = None if call is None else party_at(call, address)
+                if party is None:
+                    continue
+                party["away"] = time.time() + grace
+                await self._save(call)
+                others = [p for p in parties_of(call) if p is not party]
+                await self._tell(others, event("call.peer_away", self._about(
+                    call, party, {"call": call_id, "grace": grace})))
+            self._timer(grace_key(call_id, party["user"]), grace,
+                        lambda c=call_id, u=party["user"], a=address: self._grace_over(c, u, a))
 
-    async def _grace_over(self, call_id: str, address: str) -> None:
-        call = await self.kv.get(f"call:{call_id}")
-        if call is None:
-            return
-        for role, other in (("staff", "visitor"), ("visitor", "staff")):
-            if call[role]["addr"] == address:
-                await self.end(call, "peer_gone", notify=[other])
+    async def _grace_over(self, call_id: str, user_id: int, address: str) -> None:
+        async with self._locked(call_id):
+            call = await self.kv.get(f"call:{call_id}")
+            party = None if call is None else party_of(call, user_id)
+            if party is not None and party["addr"] == address:  # not resumed meanwhile
+                await self._remove(call, party, "peer_gone")
 
     # --- timers -----------------------------------------------------------------------------
     def _timer(self, key: str, delay: float, make_coro: Any) -> None:

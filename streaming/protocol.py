@@ -15,6 +15,7 @@ from booths.protocol import ProtocolError, register_error_codes
 
 BoothId = Annotated[int, Field(ge=1, le=2**53)]
 RoadshowId = Annotated[int, Field(ge=1, le=2**53)]
+UserId = Annotated[int, Field(ge=1, le=2**53)]
 Token = Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_-]+$")]
 
 
@@ -24,6 +25,10 @@ class LiveError:
     CALL_BUSY = "call.busy"
     CALL_NO_STAFF = "call.no_staff"
     CALL_FORBIDDEN = "call.forbidden"
+    CALL_FULL = "call.full"
+    CALL_WRONG_BOOTH = "call.wrong_booth"
+    CALL_ALREADY_JOINED = "call.already_joined"
+    CALL_PARTICIPANT_NOT_FOUND = "call.participant_not_found"
     SDP_INVALID = "sdp.invalid"
     LEAD_INVALID = "lead.invalid"
     ROADSHOW_NOT_FOUND = "roadshow.not_found"
@@ -55,6 +60,11 @@ class BoothRef(_Data):
 
 class KnockRef(_Data):
     knock: Token
+
+
+class AcceptData(KnockRef):
+    # The caller's call to take the knock into (a group call); none: a new call of two.
+    call: Token | None = None
 
 
 class CallRef(_Data):
@@ -95,6 +105,8 @@ class _Signal(_Data):
 
 class SignalData(_Signal):
     call: Token
+    # The participant (user id) the signal is for; optional in a call of two.
+    to: UserId | None = None
 
 
 class LeadData(BoothRef):

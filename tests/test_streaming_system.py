@@ -97,6 +97,48 @@ async def test_booth_call_between_processes(cluster):
         assert await staff.wait_event("call.ended") == {"call": call, "reason": "hangup"}
 
 
+async def test_group_call_between_processes(cluster):
+    """Staff on web2 takes a visitor of web1 and then one of web2 into one call: the joins, the
+    signals (by ``to``, with ``from``) and the leaves cross the processes."""
+    web1, web2, _ = cluster
+    staff_cookie = login_cookie(web2.url, "exhibitor", "exhibitor-demo")
+    async with Client(web2, staff_cookie) as staff, \
+            Client(web1, guest_cookie(web1.url, "Gia")) as gia, \
+            Client(web2, guest_cookie(web2.url, "Hugo")) as hugo:
+        booth = staff.user["staff_of"][0]
+        await staff.call("call.listen", {"booths": [booth]})
+        knock = await gia.call("call.knock", {"booth": booth})
+        call = (await staff.call("call.accept", {"knock": knock["knock"]}))["call"]
+        await gia.wait_event("call.accepted")
+        knock = await hugo.call("call.knock", {"booth": booth})
+        added = await staff.call("call.accept", {"knock": knock["knock"], "call": call})
+        assert [p["name"] for p in added["participants"]] == ["Gia", "Erik Exhibitor", "Hugo"]
+        accepted = await hugo.wait_event("call.accepted")
+        assert (accepted["call"], accepted["role"]) == (call, "offerer")
+        for client in (gia, staff):
+            joined = await client.wait_event("call.participant_joined")
+            assert joined["participant"]["id"] == hugo.user["id"]
+
+        # The newcomer offers to each participant, on either process; each answers to him.
+        for client in (gia, staff):
+            await hugo.call("call.signal", {"call": call, "to": client.user["id"],
+                                            "type": "offer", "sdp": OFFER})
+            got = await client.wait_event("call.signal")
+            assert (got["from"], got["sdp"]) == (hugo.user["id"], OFFER)
+            await client.call("call.signal", {"call": call, "to": hugo.user["id"],
+                                              "type": "answer", "sdp": OFFER})
+            got = await hugo.wait_event("call.signal")
+            assert (got["from"], got["type"]) == (client.user["id"], "answer")
+
+        # Gia (web1) leaves; the call goes on between the two on web2 until one hangs up.
+        await gia.call("call.hangup", {"call": call})
+        for client in (staff, hugo):
+            left = await client.wait_event("call.participant_left")
+            assert (left["participant"]["id"], left["reason"]) == (gia.user["id"], "hangup")
+        await hugo.call("call.hangup", {"call": call})
+        assert await staff.wait_event("call.ended") == {"call": call, "reason": "hangup"}
+
+
 async def test_roadshow_through_the_media_worker_process(cluster):
     web1, web2, _ = cluster
     cookie = login_cookie(web1.url, "exhibitor", "exhibitor-demo")

@@ -135,6 +135,82 @@ def test_booth_video_call_between_two_browsers(person):
         "The call has ended.")
 
 
+# The width of the video tile of one participant, in a group call.
+PARTICIPANT_VIDEO_SIZE = """(id) => {
+  const v = document.querySelector(`[data-testid="call-remote-video"][data-participant="${id}"]`);
+  return v ? v.videoWidth : 0;
+}"""
+
+
+def assert_video_flows_from(page: sync_api.Page, participant: int) -> None:
+    """In a group call: the tile of ``participant`` has a picture, and the peer connection to
+    them (``hallserver.rtc.peers[id]``) decodes more frames a moment later."""
+    page.wait_for_function(f"(id) => ({PARTICIPANT_VIDEO_SIZE})(id) > 0", arg=participant)
+    path = f"hallserver.rtc.peers.{participant}"
+    page.wait_for_function(f"async (p) => ({FRAMES_DECODED})(p).then((n) => n > 0)", arg=path)
+    first = page.evaluate(FRAMES_DECODED, path)
+    page.wait_for_function(
+        f"async ([p, n]) => ({FRAMES_DECODED})(p).then((m) => m > n + 10)", arg=[path, first])
+
+
+def test_group_call_of_staff_and_two_visitors(person):
+    staff, booth = exhibitor(person)
+    staff.goto(f"/booth/{booth}")
+    gina, hanna = person(), person()
+    gina.enter_as_guest("Gina", f"/booth/{booth}")
+    hanna.enter_as_guest("Hanna", f"/booth/{booth}")
+    everyone = (staff, gina, hanna)
+    ids = {side: side.page.evaluate("window.hallserver.user.id") for side in everyone}
+
+    # A call of two first.
+    gina.page.get_by_test_id("call-knock").click()
+    staff.page.get_by_test_id("call-queue-item").filter(has_text="Gina").get_by_test_id(
+        "call-accept").click()
+    for side in (staff, gina):
+        sync_api.expect(side.page.get_by_test_id("call-view")).to_have_attribute(
+            "data-status", "live")
+
+    # Hanna knocks; the staff member, in the call, adds her to it.
+    hanna.page.get_by_test_id("call-knock").click()
+    sync_api.expect(hanna.page.get_by_test_id("call-position")).to_have_attribute(
+        "data-position", "1")
+    item = staff.page.get_by_test_id("call-queue-item").filter(has_text="Hanna")
+    sync_api.expect(item.get_by_test_id("call-accept")).to_have_count(0)
+    item.get_by_test_id("call-add").click()
+
+    # Everybody has one tile per other participant, with their name, and video from each.
+    for side in everyone:
+        view = side.page.get_by_test_id("call-view")
+        sync_api.expect(view).to_have_attribute("data-participants", "3")
+        sync_api.expect(side.page.get_by_test_id("call-tile")).to_have_count(2)
+        for other in everyone:
+            if other is side:
+                continue
+            tile = side.page.locator(f'[data-testid="call-tile"][data-participant="{ids[other]}"]')
+            name = "Erik Exhibitor" if other is staff else ("Gina" if other is gina else "Hanna")
+            sync_api.expect(tile.get_by_test_id("call-tile-name")).to_have_text(name)
+    for side in everyone:
+        for other in everyone:
+            if other is not side:
+                assert_video_flows_from(side.page, ids[other])
+        assert side.page.evaluate("Object.keys(window.hallserver.rtc.peers).length") == 2
+
+    # Hanna leaves: the others keep their call, with one tile each.
+    sync_api.expect(hanna.page.get_by_test_id("call-hangup")).to_have_text("Leave the call")
+    hanna.page.get_by_test_id("call-hangup").click()
+    sync_api.expect(hanna.page.get_by_test_id("call-status")).to_have_text("The call has ended.")
+    for side in (staff, gina):
+        sync_api.expect(side.page.get_by_test_id("call-tile")).to_have_count(1)
+        sync_api.expect(side.page.get_by_test_id("call-view")).to_have_attribute(
+            "data-status", "live")
+    assert_video_flows_from(gina.page, ids[staff])
+
+    # The last two: hanging up ends it.
+    gina.page.get_by_test_id("call-hangup").click()
+    sync_api.expect(staff.page.get_by_test_id("call-status")).to_have_text(
+        "The call has ended.")
+
+
 def test_declined_visitor_leaves_a_lead(person):
     staff, booth = exhibitor(person)
     staff.goto(f"/booth/{booth}")
