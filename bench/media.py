@@ -25,7 +25,14 @@ loss, and the worker process's CPU (cores: CPU seconds / wall seconds) and memor
 
 Then the signalling relay: a booth call between a staff member on one ``hallserver serve``
 process and a guest on another (a private redis-server between them, or ``--redis-url``);
-``--signals`` ICE candidates are sent one at a time and timed from send to arrival.
+``--signals`` ICE candidates are sent one at a time and timed from send to arrival (p50, p90,
+p99, max). Alternating with them, the same hop through a floor: two bare ``websockets`` relays
+on the same Redis (``bench.baselines.ws_broadcast --redis``), client → process → Redis →
+process → client, so a slow tail that the floor shares is the machine's. The share of the
+window the web processes waited for a CPU is reported too.
+
+``--viewers 0`` skips the media part (``python -m bench.media --viewers 0 --signals 500`` times
+the signalling only); ``--signals 0`` skips the signalling.
 """
 
 from __future__ import annotations
@@ -34,6 +41,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import math
 import multiprocessing as mp
 import os
 import statistics
@@ -339,18 +347,90 @@ class _Peer:
                 return at, frame["data"]
 
 
+class _FloorPeers:
+    """The floor for the signalling hop: two bare ``websockets`` relays (``bench.baselines.
+    ws_broadcast --redis``) on the same Redis, a sender on one and a receiver on the other, so
+    a frame takes the same hops as a signal (client → process → Redis → process → client)
+    with nothing of Hallserver in between."""
+
+    def __init__(self, sender_port: int, receiver_port: int) -> None:
+        self.ports = (sender_port, receiver_port)
+        self.arrivals: asyncio.Queue = asyncio.Queue()
+
+    async def open(self) -> None:
+        import websockets
+
+        self.sender, self.receiver = [
+            await websockets.connect(f"ws://127.0.0.1:{port}/ws/signal/", compression=None,
+                                     max_size=None)
+            for port in self.ports]
+        self.readers = [asyncio.ensure_future(self._read(self.receiver, self.arrivals)),
+                        asyncio.ensure_future(self._read(self.sender, None))]  # its own echo
+        # The receiver's relay subscribes when it sees its first member: probe until a frame
+        # gets through.
+        deadline = time.monotonic() + 10
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await self.hop(-1, within=0.2)
+                break
+            if time.monotonic() > deadline:
+                raise RuntimeError("the floor relays did not pass a frame within 10 s")
+
+    @staticmethod
+    async def _read(ws: Any, arrivals: asyncio.Queue | None) -> None:
+        with contextlib.suppress(Exception):
+            async for text in ws:
+                if arrivals is not None:
+                    arrivals.put_nowait((time.perf_counter(), text))
+
+    async def hop(self, n: int, within: float = 10.0) -> float:
+        """Seconds from sending frame ``n`` to its arrival at the receiver."""
+        text = json.dumps({"event": "call.signal", "data": {
+            "candidate": f"candidate:{n} 1 udp 1 127.0.0.1 {n} typ host"}, "n": n})
+        sent = time.perf_counter()
+        await self.sender.send(text)
+        while True:
+            at, got = await asyncio.wait_for(self.arrivals.get(), within)
+            if got == text:
+                return at - sent
+
+    async def close(self) -> None:
+        for ws in (self.sender, self.receiver):
+            await ws.close()
+        for reader in self.readers:
+            reader.cancel()
+
+
+def _percentiles(samples: list[float]) -> dict:
+    """p50/p90/p99/max in milliseconds (nearest rank) and the samples in order."""
+    ranked = sorted(samples)
+
+    def at(p: float) -> float:
+        return 1000 * ranked[max(0, math.ceil(len(ranked) * p / 100) - 1)]
+
+    return {"count": len(samples), "p50_ms": at(50), "p90_ms": at(90), "p99_ms": at(99),
+            "max_ms": 1000 * ranked[-1], "samples_ms": [round(1000 * x, 3) for x in samples]}
+
+
 def signalling_latency(args: argparse.Namespace) -> dict:
-    """p50/p99 of ``call.signal`` from one web process to the peer on the other (via Redis)."""
+    """``call.signal`` from one web process to the peer on the other (via Redis), and the floor.
+
+    Each signal is followed, half a period later, by a frame through the floor
+    (:class:`_FloorPeers`), so both see the same machine; the share of the window the server
+    processes (and Redis) spent waiting for a CPU says how busy that machine was.
+    """
     import tempfile
     from pathlib import Path
 
-    from .servers import HOST, Proc, Redis, free_port, prepare_hallserver_db
+    from .procstat import CpuMeter
+    from .servers import HOST, Proc, Redis, base_env, free_port, prepare_hallserver_db
 
     async def run(log_dir: Path) -> dict:
         redis = Redis(log_dir, args.redis_url)
         await redis.start()
         env = prepare_hallserver_db(log_dir / "data")
-        env.update(REDIS_URL=redis.url, HALLSERVER_REDIS_PREFIX=f"bm{os.getpid()}:",
+        prefix = f"bm{os.getpid()}:"
+        env.update(REDIS_URL=redis.url, HALLSERVER_REDIS_PREFIX=prefix,
                    HALLSERVER_RATE_ACTIONS_CONNECTION="100000/second")
         procs = []
         try:
@@ -360,41 +440,86 @@ def signalling_latency(args: argparse.Namespace) -> dict:
                                    "--port", str(port)], env, log_dir, port)
                 procs.append(proc)
                 await proc.wait_listening()
+            floor_procs = []
+            for name in ("floor1", "floor2"):
+                port = free_port()
+                proc = Proc(name, [sys.executable, "-m", "bench.baselines.ws_broadcast",
+                                   "--port", str(port), "--redis", redis.url,
+                                   "--prefix", prefix + "floor:"], base_env(), log_dir, port)
+                procs.append(proc)
+                floor_procs.append(proc)
+                await proc.wait_listening()
             from .servers import guest_cookie
 
             staff = _Peer(procs[0].port, _login_cookie(procs[0].port, "exhibitor",
                                                        "exhibitor-demo"))
             guest = _Peer(procs[1].port, guest_cookie(procs[1].port, "bench-caller"))
+            floor = _FloorPeers(floor_procs[0].port, floor_procs[1].port)
             booth = (await staff.open())["staff_of"][0]
             await guest.open()
+            await floor.open()
             await staff.call("call.listen", {"booths": [booth]})
             knock = await guest.call("call.knock", {"booth": booth})
             call = (await staff.call("call.accept", {"knock": knock["knock"]}))["call"]
             await guest.event("call.accepted")
-            samples = []
-            for n in range(args.signals):
+
+            async def signal(n: int) -> float:
                 candidate = {"candidate": f"candidate:{n} 1 udp 1 127.0.0.1 {n} typ host",
                              "sdpMid": "0", "sdpMLineIndex": 0}
                 sent = time.perf_counter()
                 await staff.call("call.signal", {"call": call, "type": "candidate",
                                                  "candidate": candidate})
                 at, _ = await guest.event("call.signal")
-                samples.append(at - sent)
-                await asyncio.sleep(1 / args.signal_rate)
+                return at - sent
+
+            # One unmeasured round first: first-use set-up is not a signalling cost.
+            await signal(-1)
+            await floor.hop(-2)
+            half = 0.5 / args.signal_rate
+            samples, floor_samples = [], []
+            servers = [procs[0].pid, procs[1].pid]
+            meter = CpuMeter(servers + ([redis.pid] if redis.pid else []))
+            meter.start()
+            started = time.monotonic()
+            for n in range(args.signals):
+                samples.append(await signal(n))
+                await asyncio.sleep(half)
+                floor_samples.append(await floor.hop(n))
+                await asyncio.sleep(half)
+            meter.stop()
+            elapsed = time.monotonic() - started
             await guest.call("call.hangup", {"call": call})
+            await floor.close()
         finally:
             for proc in procs:
                 proc.stop()
             redis.stop()
-        in_order = list(samples)
-        samples.sort()
-        return {"signals": len(samples), "samples_ms": [round(1000 * x, 2) for x in in_order],
-                "p50_ms": 1000 * samples[len(samples) // 2],
-                "p99_ms": 1000 * samples[min(len(samples) - 1, int(len(samples) * 0.99))],
-                "max_ms": 1000 * samples[-1]}
+        result = _percentiles(samples)
+        result.update(signals=len(samples), floor=_percentiles(floor_samples),
+                      server_wait_pct=100 * meter.waited(servers) / elapsed,
+                      redis_wait_pct=(100 * meter.waited([redis.pid]) / elapsed
+                                      if redis.pid else None))
+        return result
 
     with tempfile.TemporaryDirectory(prefix="bench-media-") as tmp:
         return asyncio.run(run(Path(tmp)))
+
+
+def signalling_report(latency: dict) -> str:
+    floor = latency["floor"]
+    redis_wait = latency["redis_wait_pct"]
+    return "\n".join([
+        f"call.signal relay between two processes (Redis), {latency['signals']} signals: "
+        f"p50 {latency['p50_ms']:.1f} ms, p90 {latency['p90_ms']:.1f} ms, "
+        f"p99 {latency['p99_ms']:.1f} ms, max {latency['max_ms']:.1f} ms",
+        f"floor (bare websockets relays on the same Redis, alternating with the signals): "
+        f"p50 {floor['p50_ms']:.1f} ms, p90 {floor['p90_ms']:.1f} ms, "
+        f"p99 {floor['p99_ms']:.1f} ms, max {floor['max_ms']:.1f} ms",
+        f"the two web processes waited for a CPU {latency['server_wait_pct']:.1f}% of the "
+        f"window (summed)" + (f", Redis {redis_wait:.1f}%" if redis_wait is not None else "")
+        + ("; the machine was oversubscribed: the tail says more about it than about the "
+           "relay (compare the floor's)" if latency["server_wait_pct"] >= 10 else ""),
+    ])
 
 
 def table(rows: list[dict]) -> str:
@@ -413,7 +538,8 @@ def table(rows: list[dict]) -> str:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.media", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--viewers", type=int, default=50)
+    parser.add_argument("--viewers", type=int, default=50,
+                        help="viewers per media mode (0: skip the media part)")
     parser.add_argument("--procs", type=int, default=3, help="load-generator processes")
     parser.add_argument("--duration", type=float, default=20.0)
     parser.add_argument("--warmup", type=float, default=5.0)
@@ -430,21 +556,21 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     os.environ["HALLSERVER_VIDEO_CODECS"] = args.codec  # read by the worker processes
     rows = []
-    for mode in [m.strip() for m in args.modes.split(",") if m.strip()]:
+    modes = [m.strip() for m in args.modes.split(",") if m.strip()] if args.viewers > 0 else []
+    for mode in modes:
         if mode not in ("passthrough", "passthrough+hls", "relay"):
             parser.error(f"unknown mode {mode!r}")
         print(f"running {mode}: 1 presenter → {args.viewers} viewers in {args.procs} "
               f"processes, {args.codec} {args.width}x{args.height}, {args.duration:g} s ...",
               file=sys.stderr, flush=True)
         rows.append(run_mode(mode, args))
-    print(table(rows))
+    if rows:
+        print(table(rows) + "\n")
     result: dict[str, Any] = {"media": rows}
     if args.signals > 0:
         print("timing call.signal between two web processes ...", file=sys.stderr, flush=True)
         latency = result["signalling"] = signalling_latency(args)
-        print(f"\ncall.signal relay between two processes (Redis): {latency['signals']} "
-              f"signals, p50 {latency['p50_ms']:.1f} ms, p99 {latency['p99_ms']:.1f} ms, "
-              f"max {latency['max_ms']:.1f} ms")
+        print(signalling_report(latency))
     if args.json:
         with open(args.json, "w") as f:
             json.dump(result, f, indent=2)

@@ -62,3 +62,23 @@ def test_media_bench_smoke(tmp_path):
     (row,) = json.loads(result_file.read_text())["media"]
     assert (row["mode"], row["codec"], row["connected"]) == ("passthrough+hls", "H264", 2), output
     assert row["fps_min"] > 0, output
+
+
+def test_signalling_bench_smoke(redis_url, tmp_path):
+    """``python -m bench.media --viewers 0``: only the signalling relay, with its floor (every
+    signal and every floor frame arrives; no timing asserted)."""
+    result_file = tmp_path / "signalling.json"
+    proc = subprocess.run(
+        [sys.executable, "-m", "bench.media", "--viewers", "0", "--signals", "20",
+         "--signal-rate", "100", "--redis-url", redis_url, "--json", str(result_file)],
+        cwd=ROOT, capture_output=True, text=True, timeout=120,
+    )
+    output = f"stdout:\n{proc.stdout}\nstderr:\n{proc.stderr[-6000:]}"
+    assert proc.returncode == 0 and result_file.exists(), output
+    result = json.loads(result_file.read_text())
+    assert result["media"] == [], output
+    latency = result["signalling"]
+    assert latency["signals"] == 20 and len(latency["samples_ms"]) == 20, output
+    assert latency["floor"]["count"] == 20, output
+    assert 0 < latency["p50_ms"] <= latency["p90_ms"] <= latency["p99_ms"] <= latency["max_ms"]
+    assert "floor (bare websockets relays" in proc.stdout, output
