@@ -144,10 +144,10 @@ HALLSERVER = {
     "COUNTS_INTERVAL": env.float("HALLSERVER_COUNTS_INTERVAL", default=1.0),
     # Rooms with more members than this get counts only, not who joined/left.
     "PRESENCE_DETAIL_LIMIT": env.int("HALLSERVER_PRESENCE_DETAIL_LIMIT", default=100),
-    # Those larger rooms get a count update at most every count/2000 seconds (at least 1 s, at
-    # most this many), sent by one process for the whole room: a 10,000-member room costs
-    # 2,000 frames per second in all, not 40,000 per process.
-    "PRESENCE_LARGE_INTERVAL": env.float("HALLSERVER_PRESENCE_LARGE_INTERVAL", default=5.0),
+    # Those larger rooms get a count update at most every count/1000 seconds (at least 1 s, at
+    # most this many), sent by one process for the whole room: up to 10,000 members a room
+    # costs at most 1,000 count frames per second in all, however many processes serve it.
+    "PRESENCE_LARGE_INTERVAL": env.float("HALLSERVER_PRESENCE_LARGE_INTERVAL", default=10.0),
     # Messages replayed on resume; a longer gap answers `reset` and the client reloads.
     "RESUME_LIMIT": env.int("HALLSERVER_RESUME_LIMIT", default=1000),
     # Chat history page size (default and maximum).

@@ -407,7 +407,7 @@ class PresenceService:
         size = self._sizes.get(room_id, 0)
         if size <= self.detail_limit:
             return self.interval
-        return min(self.large_interval, max(1.0, size / 2000))
+        return min(self.large_interval, max(1.0, size / 1000))
 
     @staticmethod
     def public_user(room: RoomInfo, user: dict | None) -> dict:
