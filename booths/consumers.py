@@ -33,6 +33,11 @@ class HallConsumer(AsyncWebsocketConsumer):
     channel_layer_alias = "hallserver.consumers-have-no-channel"
 
     session: Session | None = None
+    # No layer groups (the hub has them): spares Channels' empty list per consumer.
+    groups = ()
+
+    #: What stays of the scope once the visitor is connected (see ``connect``).
+    KEPT_SCOPE = ("type", "path", "client")
 
     async def __call__(self, scope, receive, send):
         """Receive and dispatch one message at a time.
@@ -45,6 +50,7 @@ class HallConsumer(AsyncWebsocketConsumer):
         self.scope = scope
         self.channel_layer = None
         self.base_send = send
+        del scope  # connect() trims self.scope; this frame must not keep the full one
         try:
             while True:
                 await self.dispatch(await receive())
@@ -91,6 +97,9 @@ class HallConsumer(AsyncWebsocketConsumer):
                             "Too many open connections for this user; close another tab.", 4009)
                 return
         conn.write(OutFrame(event("session.ready", session.ready_event())))
+        # The handshake's headers, cookies, Django session and user are not needed any more
+        # (the session holds the visitor): 2-3 KB per open socket otherwise.
+        self.scope = {key: self.scope[key] for key in self.KEPT_SCOPE if key in self.scope}
 
     @staticmethod
     def refuse(conn, code: str, message: str, close_code: int, **details) -> None:

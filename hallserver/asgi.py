@@ -2,6 +2,8 @@
 
 WebSockets are wrapped in the origin check (only ``ALLOWED_HOSTS`` may open them) and the
 session/auth middleware (Channels', answering anonymous handshakes without a database hop).
+The middleware runs for the handshake only, then the consumer runs on its own, so that an open
+socket does not keep every layer's frame and scope (see :mod:`hallserver.realtime.handshake`).
 """
 
 import os
@@ -12,12 +14,17 @@ from django.core.asgi import get_asgi_application
 
 django_asgi_app = get_asgi_application()
 
-from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from channels.routing import URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 from django.conf import settings  # noqa: E402
 
 from booths.routing import websocket_urlpatterns  # noqa: E402
 from hallserver.realtime.auth import HallAuthMiddlewareStack  # noqa: E402
+from hallserver.realtime.handshake import (  # noqa: E402
+    HandshakeStack,
+    TypeRouter,
+    handshake_routes,
+)
 
 http_app = django_asgi_app
 if settings.SERVE_STATIC:
@@ -25,11 +32,11 @@ if settings.SERVE_STATIC:
 
     http_app = ASGIStaticFilesHandler(django_asgi_app)
 
-application = ProtocolTypeRouter(
+application = TypeRouter(
     {
         "http": http_app,
-        "websocket": AllowedHostsOriginValidator(
-            HallAuthMiddlewareStack(URLRouter(websocket_urlpatterns))
-        ),
+        "websocket": HandshakeStack(AllowedHostsOriginValidator(
+            HallAuthMiddlewareStack(URLRouter(handshake_routes(websocket_urlpatterns)))
+        )),
     }
 )

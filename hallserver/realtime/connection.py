@@ -66,6 +66,8 @@ class Connection:
     def end_sync(self, room: int, last_seq: int) -> None:
         """The join reply carried messages up to ``last_seq``: release what came after."""
         waiting = self.pending.pop(room, [])
+        if not self.pending:
+            self.pending = {}  # an emptied dict keeps its table (224 bytes); a new one has none
         self.seen[room] = max(self.seen.get(room, 0), last_seq)
         for seq, frame in waiting:
             self.deliver(room, seq, frame)

@@ -10,15 +10,26 @@ the extension is absent and connections fall back to a bounded queue in front of
 
 It relies on daphne 4.2 / autobahn / Twisted internals (pinned in pyproject.toml and covered by
 tests/test_system.py).
+
+It also makes an idle connection cheaper (docs/benchmarks.md, memory per idle connection):
+:class:`Inbox` replaces daphne's per-connection ``asyncio.Queue``, and
+:class:`HallWebSocketProtocol` keeps autobahn's options on its class, lets go of the upgraded
+HTTP request and of what only the opening handshake needed, and compacts its attributes once
+the connection is open.
 """
 
 from __future__ import annotations
 
+import asyncio
 import pprint
+from collections import deque
+from functools import partial
+from typing import Any
 
 import autobahn.websocket.protocol as autobahn_protocol
 from daphne.server import Server
 from daphne.ws_protocol import WebSocketProtocol
+from twisted.web.http import HTTPChannel
 
 DIRECT_EXTENSION = "hallserver.direct"
 
@@ -52,8 +63,224 @@ def _lazy_autobahn_debug() -> None:
 _lazy_autobahn_debug()
 
 
+class Inbox:
+    """What daphne puts a connection's events into and the application's ``receive`` takes
+    from: an unbounded FIFO with ``put_nowait`` and ``get``, like the ``asyncio.Queue`` daphne
+    uses, without its cost while empty.
+
+    An ``asyncio.Queue`` holds four deques (760 bytes each, empty or not) and an Event: 3 KB
+    per connection for a queue that is empty nearly all the time. Here the items and the
+    waiting readers live in containers that exist only while there are any. As with the
+    queue, each ``put_nowait`` wakes one waiting reader, and a reader cancelled after it was
+    woken passes the wake-up on, so no item is left behind.
+    """
+
+    __slots__ = ("_items", "_readers")
+
+    def __init__(self) -> None:
+        self._items: deque | None = None
+        self._readers: list[asyncio.Future] | None = None
+
+    def qsize(self) -> int:
+        return len(self._items) if self._items else 0
+
+    def empty(self) -> bool:
+        return not self._items
+
+    def put_nowait(self, item: Any) -> None:
+        items = self._items
+        if items is None:
+            items = self._items = deque()
+        items.append(item)
+        self._wake_one()
+
+    def _wake_one(self) -> None:
+        readers = self._readers
+        while readers:
+            reader = readers.pop(0)
+            if not reader.done():
+                reader.set_result(None)
+                break
+        if not readers:
+            self._readers = None
+
+    async def get(self) -> Any:
+        while not self._items:
+            reader = asyncio.get_running_loop().create_future()
+            if self._readers is None:
+                self._readers = []
+            self._readers.append(reader)
+            try:
+                await reader
+            except BaseException:
+                reader.cancel()
+                readers = self._readers
+                if readers is not None and reader in readers:
+                    readers.remove(reader)
+                    if not readers:
+                        self._readers = None
+                elif self._items and not reader.cancelled():
+                    self._wake_one()  # woken, but cancelled before taking the item
+                raise
+        items = self._items
+        item = items.popleft()
+        if not items:
+            self._items = None
+        return item
+
+
+#: Attributes autobahn or daphne set on every connection that keep these values while an
+#: open connection is quiet. They are class attributes of :class:`HallWebSocketProtocol`, so
+#: an open connection drops its own copies (``_compact``); whatever sets one later sets it on
+#: the instance again, as before.
+_QUIET_DEFAULTS: dict[str, Any] = {
+    **dict.fromkeys((
+        "_perMessageCompress", "trackedTimings", "wasNotCleanReason", "localCloseCode",
+        "localCloseReason", "remoteCloseCode", "remoteCloseReason", "openHandshakeTimeoutCall",
+        "closeHandshakeTimeoutCall", "autoPingTimeoutCall", "autoPingPending",
+        "autoPingPendingCall", "autoPingPendingSent", "protocol_to_accept",
+        "websocket_protocol_in_use", "current_frame", "message_data", "frame_data",
+    ), None),
+    **dict.fromkeys((
+        "triggered", "wasMaxFramePayloadSizeExceeded", "wasMaxMessagePayloadSizeExceeded",
+        "closedByMe", "failedByMe", "droppedByMe", "wasClean", "wasServerConnectionDropTimeout",
+        "wasOpenHandshakeTimeout", "wasCloseHandshakeTimeout",
+        "wasServingFlashSocketPolicyFile", "inside_message", "_isMessageCompressed",
+        "utf8validateIncomingCurrentMessage", "message_is_binary",
+    ), False),
+    "autoPingPendingSeq": 0,
+    "message_data_total_length": 0,
+    "frame_length": 0,
+    "data": b"",
+    "root_path": "",
+    "_raw_query_string": b"",
+}
+
+#: What only the opening handshake reads (autobahn's ``processHandshake`` and
+#: ``succeedHandshake``, daphne's ``onConnect``): released once the connection is open. The
+#: request headers alone are about 1 KB in the parsed dict and 1 KB in daphne's header list.
+_HANDSHAKE_ONLY = (
+    "clean_headers", "application_deferred", "http_headers", "http_request_data",
+    "http_response_data", "http_status_line", "http_request_uri", "http_request_path",
+    "http_request_params", "http_request_host", "_wskey", "websocket_origin",
+    "websocket_protocols", "websocket_extensions", "websocket_extensions_in_use",
+)
+
+
+class _SendQueue(list):
+    """autobahn's queue of chopped or synchronous sends (``send_queue``): it only appends,
+    ``popleft``s and takes the length, and daphne never chops or syncs, so it stays empty. An
+    empty list is 56 bytes, the deque autobahn makes for every connection 760."""
+
+    __slots__ = ()
+
+    def popleft(self) -> Any:
+        return self.pop(0)
+
+
+class _HandshakeRequest:
+    """What daphne reads of the opening request once the connection is open: its path (for
+    ``log_action`` and ``repr``). Stands in for autobahn's ``ConnectionRequest``, which also
+    holds the parsed headers."""
+
+    __slots__ = ("path",)
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+
+class HallWebSocketProtocol(WebSocketProtocol):
+    """daphne's WebSocket protocol with less memory per open connection.
+
+    - autobahn copies its ~30 options from the factory into every connection's ``__dict__``
+      (``_connectionMade``); here they are class attributes of a subclass per factory, so the
+      copy is skipped (it only copies options the connection does not have).
+    - daphne upgrades an HTTP request to a WebSocket by handing the socket to this protocol,
+      but Twisted's ``HTTPChannel`` stays registered as the socket's producer and with it the
+      request, its headers and body buffer (2-3 KB). The request is never finished, so the
+      channel ignores pause/resume calls anyway; the protocol unregisters it (on a plain TCP
+      transport; a TLS transport wraps its producer and is left as it is).
+    - Once open, the protocol drops what only the handshake needed (``_HANDSHAKE_ONLY``, the
+      request), swaps autobahn's ``send_queue`` deque for a list, and rebuilds its
+      ``__dict__`` without the entries equal to class defaults (``_QUIET_DEFAULTS``). What
+      frames and keepalive pings set again brings it to 35-41 entries instead of 108: an
+      832-byte dict (room for 42) instead of 3.3 KB.
+    """
+
+    #: The factory whose options this class carries (see ``_connectionMade``).
+    _options_of: Any = None
+
+    @classmethod
+    def for_factory(cls, factory: Any) -> type[HallWebSocketProtocol]:
+        """The protocol class for the connections of ``factory``."""
+        return type(cls.__name__, (cls,), {"__module__": cls.__module__})
+
+    def _connectionMade(self) -> None:
+        cls = type(self)
+        factory = self.factory
+        if cls._options_of is not factory:
+            # Options are set before the first connection (daphne's run()), and a class per
+            # factory (for_factory) keeps two servers in one process apart.
+            for name in self.CONFIG_ATTRS:
+                value = getattr(factory, name)
+                if hasattr(value, "__get__"):
+                    # A function option (perMessageCompressionAccept) must not become a method.
+                    value = staticmethod(value)
+                setattr(cls, name, value)
+            cls._options_of = factory
+        transport = self.transport
+        if isinstance(getattr(transport, "producer", None), HTTPChannel):
+            transport.unregisterProducer()
+        super()._connectionMade()
+        self.send_queue = _SendQueue()
+
+    def onOpen(self) -> None:
+        super().onOpen()
+        self._compact()
+
+    def _compact(self) -> None:
+        attrs = self.__dict__
+        request = attrs.get("request")
+        if request is not None:
+            attrs["request"] = _HandshakeRequest(request.path)
+        for name in _HANDSHAKE_ONLY:
+            attrs.pop(name, None)
+        for name, default in _QUIET_DEFAULTS.items():
+            if name in attrs and attrs[name] is default:
+                del attrs[name]
+        # A dict does not shrink when entries are deleted; a copy is sized for what is left.
+        self.__dict__ = dict(attrs)
+
+
+# Reading a released or compacted attribute gives its default (handshake-only ones: None).
+for _name, _default in {**_QUIET_DEFAULTS, **dict.fromkeys(_HANDSHAKE_ONLY)}.items():
+    setattr(HallWebSocketProtocol, _name, _default)
+
+
 class HallServer(Server):
+    # daphne's run() makes its WebSocket factory and stores it here: give it our protocol.
+    @property
+    def ws_factory(self) -> Any:
+        return self.__dict__.get("_ws_factory")
+
+    @ws_factory.setter
+    def ws_factory(self, factory: Any) -> None:
+        factory.protocol = HallWebSocketProtocol.for_factory(factory)
+        self._ws_factory = factory
+
     def create_application(self, protocol, scope):
-        if isinstance(protocol, WebSocketProtocol):
-            scope.setdefault("extensions", {})[DIRECT_EXTENSION] = {"protocol": protocol}
-        return super().create_application(protocol, scope)
+        if not isinstance(protocol, WebSocketProtocol):
+            return super().create_application(protocol, scope)
+        # daphne's create_application, with an Inbox instead of an asyncio.Queue.
+        details = self.connections.get(protocol)
+        if details is None:
+            return None
+        assert "application_instance" not in details
+        scope.setdefault("extensions", {})[DIRECT_EXTENSION] = {"protocol": protocol}
+        scope.setdefault("asgi", {"version": "3.0"})
+        inbox = Inbox()
+        instance = self.application(scope=scope, receive=inbox.get,
+                                    send=partial(self.handle_reply, protocol))
+        details["application_instance"] = asyncio.ensure_future(
+            instance, loop=asyncio.get_event_loop())
+        return inbox
