@@ -423,3 +423,34 @@ async def test_redis_presence_sends_the_joins_of_one_loop_turn_in_one_pipeline(r
     finally:
         await stop_redis_presence(store)
         await delete_prefix(redis_url, prefix)
+
+
+async def test_a_slow_flush_is_not_joined_by_more_and_later_changes_follow_it(fast_presence):
+    class SlowCount(MemoryPresence):
+        def __init__(self) -> None:
+            super().__init__()
+            self.gate = asyncio.Event()
+            self.counting = 0
+            self.most = 0
+
+        async def count(self, room: int) -> int:
+            self.counting += 1
+            self.most = max(self.most, self.counting)
+            try:
+                await self.gate.wait()
+                return await super().count(room)
+            finally:
+                self.counting -= 1
+
+    store, hub = SlowCount(), FakeHub()
+    svc = PresenceService(store, hub, FakeDirectory())
+    await svc.enter(ROADSHOW, "u7", ADA)
+    await until(lambda: store.counting == 1)  # the first flush is stuck in the store
+    for i in range(5):  # changes keep coming over several intervals
+        await svc.enter(ROADSHOW, f"u{100 + i}", {"id": 100 + i, "name": "N"})
+        await asyncio.sleep(0.06)
+    assert store.most == 1 and hub.published == []
+    store.gate.set()
+    await quiet(svc)
+    counts = [u["count"] for u in hub.events("presence.update")]
+    assert store.most == 1 and counts[-1] == 6 and len(counts) == 2

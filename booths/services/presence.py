@@ -359,6 +359,8 @@ class PresenceService:
         self._sizes: dict[int, int] = {}  # the last count seen per room
         self._pending: dict[int, _Pending] = {}
         self._timers: dict[tuple[str, int], asyncio.TimerHandle] = {}
+        self._running: set[tuple[str, int]] = set()  # flushes under way
+        self._again: dict[tuple[str, int], tuple[float, object]] = {}  # due after those
         if isinstance(store, RedisPresence):
             store.on_reaped = self._after_reap
 
@@ -416,16 +418,33 @@ class PresenceService:
         return {"id": user["id"], "name": user["name"], "staff": room.is_staff(user["id"])}
 
     def _schedule(self, key: tuple[str, int], delay: float, flush) -> None:
-        """Run ``flush()`` in ``delay`` seconds unless one is already due for ``key``."""
+        """Run ``flush()`` in ``delay`` seconds unless one is already due for ``key``.
+
+        At most one flush per key runs at a time: on a saturated server a flush may take
+        longer than the interval, and starting another each interval would pile them up.
+        A change that comes while one runs is flushed after it, ``delay`` later."""
         if key in self._timers:
+            return
+        if key in self._running:
+            self._again[key] = (delay, flush)
             return
         loop = asyncio.get_running_loop()
 
         def fire() -> None:
             self._timers.pop(key, None)
-            spawn(flush())
+            self._running.add(key)
+            spawn(self._run(key, flush))
 
         self._timers[key] = loop.call_later(delay, fire)
+
+    async def _run(self, key: tuple[str, int], flush) -> None:
+        try:
+            await flush()
+        finally:
+            self._running.discard(key)
+            again = self._again.pop(key, None)
+            if again is not None:
+                self._schedule(key, *again)
 
     async def _flush_room(self, room: RoomInfo) -> None:
         pending = self._pending.pop(room.id, None)
