@@ -11,6 +11,7 @@ import base64
 import gc
 import os
 import weakref
+from unittest import mock
 
 import pytest
 from daphne.http_protocol import HTTPFactory, WebRequest
@@ -20,6 +21,7 @@ from twisted.internet.address import IPv4Address
 from twisted.internet.testing import StringTransport
 from twisted.web.http import HTTPChannel
 
+from hallserver.realtime import server as server_module
 from hallserver.realtime.handshake import HandshakeStack, TypeRouter, handshake_routes
 from hallserver.realtime.server import (
     _HANDSHAKE_ONLY,
@@ -240,10 +242,13 @@ async def test_open_connection_keeps_no_handshake_state():
     # The HTTP channel and request are no longer held by the socket: once daphne forgets the
     # upgraded request (its application check, every second, does this), it is garbage.
     assert transport.producer is None
-    for request in [p for p in server.connections if isinstance(p, WebRequest)]:
-        assert "disconnected" in server.connections[request]
-        del server.connections[request]
-    del request
+    requests = [p for p in server.connections if isinstance(p, WebRequest)]
+    assert requests and all("disconnected" in server.connections[r] for r in requests)
+    del requests
+    with mock.patch.object(server_module.reactor, "callLater"):  # one check, not a schedule
+        server.application_checker()
+    assert not [p for p in server.connections if isinstance(p, WebRequest)]
+    assert not [p for p in server._attention if isinstance(p, WebRequest)]
     gc.collect()
     assert not [o for o in gc.get_objects() if type(o) is WebRequest and o.channel is not None
                 and o.channel.transport is transport]
@@ -284,3 +289,52 @@ async def test_servers_in_one_process_keep_their_own_options():
             if "application_instance" in details:
                 details["application_instance"].cancel()
     await settle()
+
+
+async def test_connections_are_reaped_when_something_happens_to_them_not_by_walking_all():
+    """The application check looks only at connections whose application finished or whose
+    socket went away, and does what daphne's does with them."""
+    finish = asyncio.Event()
+
+    async def app(scope, receive, send):
+        assert (await receive())["type"] == "websocket.connect"
+        await send({"type": "websocket.accept"})
+        await finish.wait()
+
+    server = start_server(app)
+    _, ws = upgrade(server)
+    await settle()
+    check = mock.patch.object(server_module.reactor, "callLater")
+    with check:
+        server.application_checker()  # forgets the upgraded HTTP request
+    assert server._attention == set()  # an open socket with a running app: nothing to do
+    assert ws in server.connections
+
+    server.protocol_disconnected(ws)  # the socket went away; the app is still running
+    with check:
+        server.application_checker()
+    assert ws in server._attention and ws in server.connections
+    server.connections[ws]["disconnected"] -= server.application_close_timeout + 1
+    with check:
+        server.application_checker()  # too long to shut down: cancelled and reaped
+    await settle()
+    with check:
+        server.application_checker()
+    assert ws not in server.connections and server._attention == set()
+
+
+async def test_an_application_error_is_reported_to_its_connection(caplog):
+    async def app(scope, receive, send):
+        assert (await receive())["type"] == "websocket.connect"
+        raise RuntimeError("boom")
+
+    server = start_server(app)
+    _, ws = upgrade(server)
+    await settle()
+    assert ws in server._attention  # the application finished
+    with mock.patch.object(ws, "handle_exception") as handled, \
+            mock.patch.object(server_module.reactor, "callLater"):
+        server.application_checker()
+    handled.assert_called_once()
+    assert "boom" in caplog.text
+    assert "application_instance" not in server.connections[ws]  # reaped, socket still known
