@@ -60,7 +60,10 @@ def serve(host: str, port: int, announce: str | None = None) -> None:
     _tune_gc(settings.HALLSERVER["GC_GEN0_THRESHOLD"])
     HallServer(
         application=application,
-        endpoints=[f"tcp:port={port}:interface={host.strip('[]')}"],
+        # Twisted listens with a backlog of 50: in a handshake storm the kernel then drops
+        # SYNs and clients retry a second later. The kernel caps this at net.core.somaxconn.
+        endpoints=[f"tcp:port={port}:interface={host.strip('[]')}"
+                   f":backlog={settings.HALLSERVER['LISTEN_BACKLOG']}"],
         ready_callable=ready,
         # Our own limit (HALLSERVER_MAX_FRAME_BYTES) answers oversize frames with an error;
         # daphne's cap only stops absurd ones.

@@ -135,6 +135,9 @@ HALLSERVER = {
     "SEND_BUFFER_BYTES": env.int("HALLSERVER_SEND_BUFFER_BYTES", default=1024 * 1024),
     # Frames queued per connection on servers without the direct daphne path.
     "SEND_QUEUE_FRAMES": env.int("HALLSERVER_SEND_QUEUE_FRAMES", default=1000),
+    # Connections the kernel queues for `hallserver serve` before it accepts them (Twisted's
+    # default is 50; capped by net.core.somaxconn).
+    "LISTEN_BACKLOG": env.int("HALLSERVER_LISTEN_BACKLOG", default=1024),
     # `hallserver serve` collects the youngest GC generation after this many net allocations
     # (Python's default: 700; 0 keeps the default). Startup objects are frozen out of the GC.
     "GC_GEN0_THRESHOLD": env.int("HALLSERVER_GC_GEN0_THRESHOLD", default=10_000),
