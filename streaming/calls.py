@@ -61,7 +61,7 @@ from typing import Any
 from django.conf import settings
 
 from hallserver.realtime.frames import event
-from hallserver.realtime.hub import hub, spawn
+from hallserver.realtime.hub import cancel_and_wait, hub, spawn
 
 from .store import Store, store
 
@@ -198,11 +198,7 @@ class CallService:
     async def stop(self) -> None:
         """Stop beating and sweeping (the ``proc:`` key then expires by itself)."""
         tasks, self._tasks = self._tasks, []
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        await cancel_and_wait(tasks)
         self._started = None
         self._loop = None
 

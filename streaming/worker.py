@@ -30,7 +30,7 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 
 from hallserver.realtime.frames import event
-from hallserver.realtime.hub import hub, spawn
+from hallserver.realtime.hub import cancel_and_wait, hub, spawn
 
 from .hls import HlsPackager, hls_directory, hls_url
 from .models import Recording
@@ -165,12 +165,8 @@ class MediaWorker:
         log.info("media worker %s listening on %s", self.name, self.channel)
 
     async def stop(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
-        self._tasks = []
+        tasks, self._tasks = self._tasks, []
+        await cancel_and_wait(tasks)
         for roadshow in list(self.broadcasts):
             await self.stop_roadshow(roadshow)
         if self.channel:

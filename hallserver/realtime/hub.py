@@ -58,6 +58,15 @@ def spawn(coro) -> asyncio.Task:
     return task
 
 
+async def cancel_and_wait(tasks: list[asyncio.Task]) -> None:
+    """Cancel background loops and wait until they have ended (their errors are dropped)."""
+    for task in tasks:
+        task.cancel()
+    for task in tasks:
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await task
+
+
 def room_group(room: int) -> str:
     return f"room.{room}"
 
@@ -136,12 +145,8 @@ class Hub:
         self._publish_slots = asyncio.Semaphore(32)
 
     async def stop(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
-        self._tasks = []
+        tasks, self._tasks = self._tasks, []
+        await cancel_and_wait(tasks)
         self.channel = None
         self.rooms = {}
 
