@@ -100,18 +100,19 @@ class Visitor:
         self.wait_ready(next_path)
 
 
-@pytest.fixture
-def visitor(chromium, live_server_url) -> Iterator[Callable[..., Visitor]]:
-    """Factory of visitors, each in a fresh browser context; closed after the test.
-
-    The test fails if any page raised an uncaught JavaScript error.
-    """
+def visitors(browser: sync_api.Browser, base_url: str,
+             permissions: tuple[str, ...] = ()) -> Iterator[Callable[..., Visitor]]:
+    """Body of a visitor-factory fixture: each visitor in a fresh context of ``browser``
+    (granted ``permissions``), all closed after the test, which fails if any page raised an
+    uncaught JavaScript error."""
     made: list[Visitor] = []
 
     def make(locale: str = "en-US") -> Visitor:
-        context = chromium.new_context(locale=locale, viewport={"width": 1280, "height": 900})
+        context = browser.new_context(locale=locale, viewport={"width": 1280, "height": 900})
+        if permissions:
+            context.grant_permissions(list(permissions))
         context.set_default_timeout(TIMEOUT_MS)
-        v = Visitor(context, live_server_url)
+        v = Visitor(context, base_url)
         made.append(v)
         return v
 
@@ -120,6 +121,12 @@ def visitor(chromium, live_server_url) -> Iterator[Callable[..., Visitor]]:
     for v in made:
         v.context.close()
     assert not errors, f"uncaught JavaScript errors: {errors}"
+
+
+@pytest.fixture
+def visitor(chromium, live_server_url) -> Iterator[Callable[..., Visitor]]:
+    """Factory of visitors, each in a fresh browser context; closed after the test."""
+    yield from visitors(chromium, live_server_url)
 
 
 def api_get(base_url: str, path: str) -> dict:

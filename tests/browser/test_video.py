@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 import pytest
 from playwright import sync_api
 
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, TIMEOUT_MS, Visitor, api_get
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, Visitor, api_get, visitors
 
 pytestmark = pytest.mark.browser
 
@@ -56,22 +56,7 @@ def media_browser(chromium) -> Iterator[sync_api.Browser]:
 
 @pytest.fixture
 def person(media_browser, live_server_url) -> Iterator[Callable[[], Visitor]]:
-    made: list[Visitor] = []
-
-    def make() -> Visitor:
-        context = media_browser.new_context(locale="en-US", viewport={"width": 1280,
-                                                                      "height": 900})
-        context.grant_permissions(["camera", "microphone"])
-        context.set_default_timeout(TIMEOUT_MS)
-        v = Visitor(context, live_server_url)
-        made.append(v)
-        return v
-
-    yield make
-    errors = [e for v in made for e in v.page_errors]
-    for v in made:
-        v.context.close()
-    assert not errors, f"uncaught JavaScript errors: {errors}"
+    yield from visitors(media_browser, live_server_url, ("camera", "microphone"))
 
 
 def assert_video_flows(page: sync_api.Page, video_testid: str, pc_path: str) -> None:
