@@ -683,8 +683,8 @@ def _today_slots(now: datetime, rng: random.Random) -> list[tuple[datetime, date
     """Hourly slots starting today: some ended, one live at ``now``, the rest scheduled.
 
     The live slot starts on the half hour at or before ``now`` and lasts 45 minutes, so it
-    always covers ``now``. Earlier/later slots that would leave today are not used; the
-    missing ones are taken from the other side of ``now`` instead.
+    always covers ``now``. Slots that would start on another day are not used; the missing
+    ones are taken from the other side of ``now`` instead.
     """
     tz = timezone.get_current_timezone()
     local = timezone.localtime(now, tz)
@@ -693,7 +693,7 @@ def _today_slots(now: datetime, rng: random.Random) -> list[tuple[datetime, date
     live = local.replace(minute=local.minute // 30 * 30, second=0, microsecond=0).astimezone(UTC)
     hour = timedelta(hours=1)
     before = [live - k * hour for k in range(1, 25) if live - k * hour >= day_start]
-    after = [live + k * hour for k in range(1, 25) if live + k * hour + 0.75 * hour <= day_end]
+    after = [live + k * hour for k in range(1, 25) if live + k * hour < day_end]
     n_after = min(ROADSHOWS_TODAY - 1 - min(ROADSHOWS_ENDED, len(before)), len(after))
     n_before = min(ROADSHOWS_TODAY - 1 - n_after, len(before))
 
@@ -716,9 +716,15 @@ def _schedule_roadshows(booths_by_hall, users, now: datetime, rng: random.Random
     exhibitor_booth = booths_by_hall[0][0]
     staffed = [booths[0] for booths in booths_by_hall[1:]]
     rest = [b for booths in booths_by_hall for b in booths[1:]]
-    # Slot order: live, the next scheduled ones, then the ended ones.
-    picks = cycle([*staffed[:1], exhibitor_booth, *staffed[1:], *rng.sample(rest, len(rest))])
-    for starts_at, ends_at, state in _today_slots(now, rng):
+    slots = _today_slots(now, rng)
+    # Slot order: live, the next scheduled ones, then the ended ones. The exhibitor's booth
+    # takes the first scheduled slot, or the live one late in the evening, when no slot
+    # starts later today: the demo exhibitor always has a roadshow to start.
+    first = [*staffed[:1], exhibitor_booth]
+    if not any(state == Roadshow.State.SCHEDULED for *_, state in slots):
+        first.reverse()
+    picks = cycle([*first, *staffed[1:], *rng.sample(rest, len(rest))])
+    for starts_at, ends_at, state in slots:
         booth = next(picks)
         presenter = staff_of.get(booth.pk)
         tag = booth.industry_tags[0] if booth.industry_tags else booth.hall.name

@@ -101,6 +101,14 @@ def test_roadshows_stay_today_near_midnight(hour, minute):
     assert live.starts_at <= now < live.ends_at
 
 
+@pytest.mark.parametrize("hour, minute", [(0, 5), (13, 7), (22, 40), (23, 50)])
+def test_the_demo_exhibitor_has_a_roadshow_to_start_at_any_hour(hour, minute):
+    seed_demo(now=local_now(hour, minute))
+    booth = BoothStaff.objects.get(user__username="exhibitor").booth
+    states = set(Roadshow.objects.filter(booth=booth).values_list("state", flat=True))
+    assert states - {Roadshow.State.ENDED}, states
+
+
 def test_default_now_is_today():
     seed_demo()
 
@@ -201,3 +209,25 @@ def test_management_command_prints_accounts():
     assert "already exists" in text
     assert Expo.objects.count() == 1
     assert timezone.now() - timedelta(days=2) < Roadshow.objects.first().starts_at
+
+
+def test_room_directory_preload_caches_every_room_with_its_staff(django_assert_num_queries):
+    from asgiref.sync import async_to_sync
+
+    from booths.services.rooms import RoomDirectory
+
+    seed_demo(now=local_now(13, 7))
+    directory = RoomDirectory()
+    with django_assert_num_queries(2):
+        loaded = directory.preload(100_000)
+    assert loaded == Room.objects.count()
+    staffed = BoothStaff.objects.order_by("pk").values_list("booth_id", flat=True).first()
+    booth_room = Room.objects.filter(booth_id=staffed).order_by("pk").first()
+    staff = set(BoothStaff.objects.filter(booth_id=booth_room.booth_id)
+                .values_list("user_id", flat=True))
+    assert staff
+    with django_assert_num_queries(0):  # served from the cache
+        info = async_to_sync(directory.get)(booth_room.pk)
+    assert info == RoomDirectory._load(booth_room.pk)  # the same facts as a lazy load
+    assert info.staff_ids == staff
+    assert RoomDirectory().preload(3) == 3 and RoomDirectory().preload(0) == 0
