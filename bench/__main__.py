@@ -3,7 +3,7 @@
     python -m bench fanout [--clients 1000] [--rate 5] [--duration 20]
     python -m bench flood  [--clients 10000] [--ramp 33.3] [--hold 30]
     python -m bench idle   [--clients 5000]
-    python -m bench storm  [--clients 2000] [--inflight 200]
+    python -m bench storm  [--clients 2000] [--inflight 200] [--rounds 3]
     python -m bench smoke  (a short correctness check, as run by tests/test_bench_smoke.py)
 
 Every run measures Hallserver, a tutorial-style Channels relay and a bare websockets broadcast
@@ -26,7 +26,7 @@ DEFAULTS = {
     "fanout": {"clients": 1000, "rate": 5.0, "duration": 20.0},
     "flood": {"clients": 10000},
     "idle": {"clients": 5000, "rooms": 50},
-    "storm": {"clients": 2000, "rooms": 50},
+    "storm": {"clients": 2000, "rooms": 50, "rounds": 3, "targets": list(TARGETS)},
     "smoke": {"clients": 200, "rate": 10.0, "duration": 2.0, "settle": 1.0, "drain": 20.0},
 }
 
@@ -53,8 +53,10 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--clients", type=int, help="members / connections / flood target")
     g.add_argument("--rate", type=float, help="fanout: messages per second (default 5)")
     g.add_argument("--duration", type=float, help="fanout: seconds of sending (default 20)")
-    g.add_argument("--targets", type=_targets, default=list(TARGETS),
-                   help="comma-separated subset of hallserver,channels,websockets")
+    g.add_argument("--targets", type=_targets, default=None,
+                   help=f"comma-separated subset of {','.join(TARGETS)} (default: "
+                        "hallserver,channels,websockets; storm adds uvicorn, Hallserver on "
+                        "the optional uvicorn server)")
     g.add_argument("--procs", type=int, default=2,
                    help="load-generator processes (default 2; the fanout sender is one more)")
     g.add_argument("--server-procs", type=int, default=None,
@@ -78,6 +80,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "fanout and flood always use one room)")
     g.add_argument("--inflight", type=int, default=200,
                    help="storm: handshakes in flight at once (default 200)")
+    g.add_argument("--rounds", type=int, default=None,
+                   help="storm: rounds against fresh servers per target; the table shows the "
+                        "median round, the notes every round (default 3)")
     g.add_argument("--ramp", type=float, default=33.3,
                    help="flood: new clients per second (default 33.3)")
     g.add_argument("--hold", type=float, default=30.0,

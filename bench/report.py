@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import platform
 import sys
@@ -11,7 +12,8 @@ from typing import Any
 from .scenarios import Options
 from .stats import fmt_int, fmt_ms, fmt_num, markdown_table
 
-NAMES = {"hallserver": "Hallserver", "channels": "Channels relay", "websockets": "websockets"}
+NAMES = {"hallserver": "Hallserver", "channels": "Channels relay", "websockets": "websockets",
+         "uvicorn": "Hallserver on uvicorn"}
 
 
 def _name(row: dict[str, Any]) -> str:
@@ -27,7 +29,8 @@ def _errors(errors: dict[str, int] | None) -> str:
 
 def _versions() -> str:
     parts = [f"Python {platform.python_version()}"]
-    for module in ("django", "channels", "channels_redis", "daphne", "websockets", "redis"):
+    for module in ("django", "channels", "channels_redis", "daphne", "uvicorn", "websockets",
+                   "redis"):
         try:
             mod = __import__(module)
             parts.append(f"{module} {getattr(mod, '__version__', '?')}")
@@ -65,8 +68,12 @@ def header(opts: Options, load_before: tuple[float, ...] | None = None) -> str:
     if load_before is not None:
         load = (f" Load average {load_before[0]:.1f} before the run, "
                 f"{os.getloadavg()[0]:.1f} after.")
+    from .loadgen import event_loop
+
+    loop = "uvloop" if event_loop() is not asyncio.run else "asyncio"
     return (f"### {opts.command}: {what}\n\n"
-            f"{when}, {os.cpu_count()} CPUs, {opts.procs} load-generator process(es); "
+            f"{when}, {os.cpu_count()} CPUs, {opts.procs} load-generator process(es) on "
+            f"{loop}; "
             f"{_versions()}.{load}\n")
 
 
@@ -121,16 +128,27 @@ def idle_table(rows: list[dict[str, Any]]) -> str:
 def storm_table(rows: list[dict[str, Any]]) -> str:
     headers = ["target", "server procs", "clients", "in flight", "ok", "failed",
                "handshakes/s", "per process /s", "p50 ms", "p99 ms", "max ms",
-               "server CPU ms/handshake", "Redis CPU ms/handshake"]
+               "server CPU ms/handshake", "Redis CPU ms/handshake", "load gen CPU ms/handshake"]
     body = [[_name(r), r["server_procs"], fmt_int(r["clients"]), r["inflight"],
              fmt_int(r["ok"]), fmt_int(r["failed"]), fmt_num(r["per_s"], 0),
              fmt_num(r["per_s_per_proc"], 0), fmt_ms(r["p50_ms"]), fmt_ms(r["p99_ms"]),
              fmt_ms(r["max_ms"]), fmt_num(r["cpu_ms_per_handshake"], 2),
-             fmt_num(r["redis_cpu_ms_per_handshake"], 2)]
+             fmt_num(r["redis_cpu_ms_per_handshake"], 2),
+             fmt_num(r.get("client_cpu_ms_per_handshake"), 2)]
             for r in rows if "failure" not in r]
     notes = [f"- {_name(r)}: {r['note']}; failures {_errors(r['errors'])}{_wait(r)}"
-             for r in rows if "failure" not in r]
+             f"{_rounds(r)}" for r in rows if "failure" not in r]
     return "\n".join([markdown_table(headers, body), "", *notes, *_failures(rows)])
+
+
+def _rounds(r: dict[str, Any]) -> str:
+    rounds = r.get("rounds") or []
+    if len(rounds) < 2:
+        return ""
+    each = ", ".join(f"{fmt_num(x['per_s'], 0)}/s at {fmt_num(x['cpu_ms_per_handshake'], 2)} ms"
+                     + (f" ({fmt_int(x['failed'])} failed)" if x["failed"] else "")
+                     for x in rounds)
+    return f"; {len(rounds)} rounds (median shown): {each}"
 
 
 def flood_table(rows: list[dict[str, Any]]) -> str:

@@ -25,7 +25,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
-TARGETS = ("hallserver", "channels", "websockets")
+TARGETS = ("hallserver", "uvicorn", "channels", "websockets")
+#: Targets that run Hallserver itself: on daphne (the default) and on uvicorn (optional).
+HALL_TARGETS = ("hallserver", "uvicorn")
 BASELINE_ROOM = "bench"
 
 _PR_SET_PDEATHSIG = 1
@@ -299,14 +301,18 @@ async def start_target(target: str, count: int, redis: Redis, log_dir: Path, pre
     ports = [free_port() for _ in range(count)]
     procs: list[Proc] = []
     note = ""
-    if target == "hallserver":
+    if target in HALL_TARGETS:
         assert hall_env is not None
         env = dict(hall_env, REDIS_URL=redis.url, HALLSERVER_REDIS_PREFIX=prefix)
         env.update(HALLSERVER_LIMITS_FOR_LOAD_TESTS)
+        server = "daphne" if target == "hallserver" else target
         for i, port in enumerate(ports):
-            procs.append(Proc(f"hallserver-{i}", [sys.executable, "-m", "hallserver", "serve",
-                                                  "--port", str(port)], env, log_dir, port))
-        note = "daphne + Hallserver hub, RedisPubSubChannelLayer"
+            procs.append(Proc(f"{target}-{i}", [sys.executable, "-m", "hallserver", "serve",
+                                                "--server", server, "--port", str(port)],
+                              env, log_dir, port))
+        note = ("daphne + Hallserver hub, RedisPubSubChannelLayer" if server == "daphne" else
+                "uvicorn (httptools, websockets-sansio, uvloop) + Hallserver hub, "
+                "RedisPubSubChannelLayer; queued sends (no direct path)")
     elif target == "channels":
         extra = {"DJANGO_SETTINGS_MODULE": "bench.baselines.channels_relay.settings",
                  "REDIS_URL": redis.url}
@@ -336,7 +342,7 @@ async def start_target(target: str, count: int, redis: Redis, log_dir: Path, pre
                             ports, note)
     try:
         await asyncio.gather(*(p.wait_listening() for p in procs))
-        if target == "hallserver":
+        if target in HALL_TARGETS:
             servers.rooms = await asyncio.to_thread(hallserver_rooms, ports[0])
     except BaseException:
         servers.stop()

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 from functools import cache
 
 from django.conf import settings
+from django.db import DatabaseError
 
 from hallserver.realtime.connection import Connection
 from hallserver.realtime.hub import hub, spawn
@@ -15,6 +17,8 @@ from .services.presence import MemoryPresence, PresenceService, RedisPresence
 from .services.ratelimit import RateLimits
 from .services.rooms import directory
 
+log = logging.getLogger(__name__)
+
 
 def install() -> None:
     """Let the hub fill chat gaps from the chat store, and teach it the booths app's
@@ -23,6 +27,15 @@ def install() -> None:
     hub.seq_loader = chat.last_seqs
     hub.control_handlers["kick"] = _kick
     hub.process_handlers["room.changed"] = _room_changed
+
+
+def warm() -> None:
+    """Before a web process serves: fill the room directory (``HALLSERVER_PRELOAD_ROOMS``).
+    A database that cannot answer yet (not migrated) only costs the head start."""
+    try:
+        directory.preload(settings.HALLSERVER["PRELOAD_ROOMS"])
+    except DatabaseError as exc:
+        log.warning("room directory not preloaded: %s", exc)
 
 
 def _room_changed(data: dict) -> None:

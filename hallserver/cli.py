@@ -1,7 +1,8 @@
 """The ``hallserver`` command.
 
     hallserver demo            migrate, seed the demo expo and serve it on 127.0.0.1:8000
-    hallserver serve           serve the ASGI app with daphne (settings from the environment)
+    hallserver serve           serve the ASGI app with daphne (settings from the environment;
+                               --server uvicorn for uvicorn)
     hallserver manage ARGS...  any Django management command (migrate, createsuperuser, ...)
     hallserver bench ...       the benchmark suite (see bench/README.md)
     hallserver media-worker    an aiortc media worker for live roadshows (needs REDIS_URL)
@@ -19,6 +20,16 @@ def _django() -> None:
     import django
 
     django.setup()
+
+
+def _prepare() -> None:
+    """What a web process does before it serves: warm caches, then tune the collector."""
+    from django.conf import settings
+
+    from booths import runtime
+
+    runtime.warm()
+    _tune_gc(settings.HALLSERVER["GC_GEN0_THRESHOLD"])
 
 
 def _tune_gc(gen0_threshold: int) -> None:
@@ -39,8 +50,28 @@ def _tune_gc(gen0_threshold: int) -> None:
         gc.set_threshold(gen0_threshold, gen1, gen2)
 
 
-def serve(host: str, port: int, announce: str | None = None) -> None:
-    """Run daphne (with Hallserver's direct delivery path) until interrupted."""
+SERVERS = ("daphne", "uvicorn")
+
+
+def serve(host: str, port: int, announce: str | None = None, server: str = "daphne") -> None:
+    """Serve the ASGI app until interrupted: with daphne (the default, with Hallserver's direct
+    delivery path) or with uvicorn (optional: ``pip install hallserver[uvicorn]``)."""
+    if server == "uvicorn":
+        _serve_uvicorn(host, port, announce)
+    else:
+        _serve_daphne(host, port, announce)
+
+
+def _ready_line(host: str, port: int, server: str) -> str:
+    from django.conf import settings
+
+    layer = "Redis" if settings.REDIS_URL else "in-memory (single process)"
+    db = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
+    return (f"Hallserver listening on http://{host}:{port}/  (server: {server}, database: {db}, "
+            f"channel layer: {layer})")
+
+
+def _serve_daphne(host: str, port: int, announce: str | None) -> None:
     # Importing the server installs Twisted's asyncio reactor: it must come first.
     from hallserver.realtime.server import HallServer
 
@@ -50,14 +81,11 @@ def serve(host: str, port: int, announce: str | None = None) -> None:
     from hallserver.asgi import application
 
     def ready() -> None:
-        layer = "Redis" if settings.REDIS_URL else "in-memory (single process)"
-        db = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
-        print(f"Hallserver listening on http://{host}:{port}/  (database: {db}, "
-              f"channel layer: {layer})", flush=True)
+        print(_ready_line(host, port, "daphne"), flush=True)
         if announce:
             print(announce, flush=True)
 
-    _tune_gc(settings.HALLSERVER["GC_GEN0_THRESHOLD"])
+    _prepare()
     HallServer(
         application=application,
         # Twisted listens with a backlog of 50: in a handshake storm the kernel then drops
@@ -78,7 +106,40 @@ def serve(host: str, port: int, announce: str | None = None) -> None:
     ).run()
 
 
-def demo(host: str, port: int) -> None:
+def _serve_uvicorn(host: str, port: int, announce: str | None) -> None:
+    """The same application under uvicorn (httptools, websockets' Sans-I/O protocol, uvloop
+    when installed). There is no direct delivery path here: each connection writes through
+    a bounded queue and ``send`` (``QueuedConnection``)."""
+    try:
+        import uvicorn
+    except ImportError:
+        sys.exit("hallserver: --server uvicorn needs uvicorn: pip install 'hallserver[uvicorn]'")
+    _django()
+    from django.conf import settings
+
+    from hallserver.asgi import application
+
+    class Server(uvicorn.Server):
+        async def startup(self, sockets=None) -> None:
+            await super().startup(sockets)
+            if self.started:
+                print(_ready_line(host, port, "uvicorn"), flush=True)
+                if announce:
+                    print(announce, flush=True)
+
+    config = uvicorn.Config(
+        application, host=host.strip("[]"), port=port,
+        http="httptools", ws="websockets-sansio", lifespan="off",
+        ws_max_size=1024 * 1024, ws_ping_interval=20, ws_ping_timeout=30,
+        ws_per_message_deflate=False, backlog=settings.HALLSERVER["LISTEN_BACKLOG"],
+        proxy_headers=settings.PROXY_HEADERS, forwarded_allow_ips="*" if settings.PROXY_HEADERS
+        else None, log_level="warning", access_log=False, server_header=False,
+    )
+    _prepare()
+    Server(config).run()
+
+
+def demo(host: str, port: int, server: str = "daphne") -> None:
     _django()
     from django.core.management import call_command
 
@@ -92,7 +153,7 @@ def demo(host: str, port: int) -> None:
     lines += [f"  {a.username:<10} {a.password:<16} {a.role}" for a in report.accounts]
     lines += ["  ... or enter as a guest with any display name.",
               f"Open http://{host}:{port}/ in a browser. Ctrl+C stops the server.", ""]
-    serve(host, port, announce="\n".join(lines))
+    serve(host, port, announce="\n".join(lines), server=server)
 
 
 def media_worker(name: str | None) -> None:
@@ -130,17 +191,20 @@ def main(argv: list[str] | None = None) -> None:
         p.add_argument("--host", default=os.environ.get("HALLSERVER_HOST", "127.0.0.1"))
         p.add_argument("--port", type=int,
                        default=int(os.environ.get("HALLSERVER_PORT", default_port)))
+        p.add_argument("--server", choices=SERVERS,
+                       default=os.environ.get("HALLSERVER_SERVER", "daphne"),
+                       help="the ASGI server (default daphne; uvicorn is optional)")
     worker = sub.add_parser("media-worker", help="serve roadshow media (aiortc)")
     worker.add_argument("--name", default=os.environ.get("HALLSERVER_MEDIA_WORKER_NAME"))
     sub.add_parser("manage", help="run a Django management command")
     sub.add_parser("bench", help="run the benchmark suite")
     args = parser.parse_args(argv)
     if args.command == "demo":
-        demo(args.host, args.port)
+        demo(args.host, args.port, args.server)
     elif args.command == "media-worker":
         media_worker(args.name)
     else:
-        serve(args.host, args.port)
+        serve(args.host, args.port, server=args.server)
 
 
 if __name__ == "__main__":

@@ -141,6 +141,8 @@ HALLSERVER = {
     # `hallserver serve` collects the youngest GC generation after this many net allocations
     # (Python's default: 700; 0 keeps the default). Startup objects are frozen out of the GC.
     "GC_GEN0_THRESHOLD": env.int("HALLSERVER_GC_GEN0_THRESHOLD", default=10_000),
+    # Rooms whose facts a web process caches before it serves (0: none; all load lazily).
+    "PRELOAD_ROOMS": env.int("HALLSERVER_PRELOAD_ROOMS", default=20_000),
     # Presence broadcasts per room are coalesced over this window (seconds).
     "PRESENCE_INTERVAL": env.float("HALLSERVER_PRESENCE_INTERVAL", default=0.25),
     # Hall lobby visitor counts are coalesced over this window (seconds).

@@ -99,11 +99,11 @@ class ManagedProcess:
 class ServerProcess(ManagedProcess):
     """``hallserver serve`` in a subprocess, on a free loopback port."""
 
-    def __init__(self, env: dict[str, str], name: str = "web") -> None:
+    def __init__(self, env: dict[str, str], name: str = "web", server: str = "daphne") -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.ws_url = f"ws://127.0.0.1:{self.port}/ws/"
-        super().__init__(["serve", "--port", str(self.port)], env, name)
+        super().__init__(["serve", "--server", server, "--port", str(self.port)], env, name)
         self._wait_ready()
 
     def _wait_ready(self, timeout: float = 30) -> None:

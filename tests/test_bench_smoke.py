@@ -47,6 +47,27 @@ def test_bench_smoke(redis_url, tmp_path):
     assert "| Hallserver |" in proc.stdout
 
 
+def test_bench_smoke_on_uvicorn(redis_url, tmp_path):
+    """Hallserver on the optional uvicorn server (two processes, queued sends instead of the
+    direct path): the same checks, everything delivered exactly once."""
+    result_file = tmp_path / "smoke.json"
+    proc = subprocess.run(
+        [sys.executable, "-m", "bench", "smoke", "--clients", "200", "--redis-url", redis_url,
+         "--targets", "uvicorn", "--json", str(result_file)],
+        cwd=ROOT, capture_output=True, text=True, timeout=85,
+    )
+    output = f"stdout:\n{proc.stdout}\nstderr:\n{proc.stderr[-6000:]}"
+    assert result_file.exists(), output
+    [row] = json.loads(result_file.read_text())["rows"]
+    assert row["target"] == "uvicorn" and "failure" not in row, output
+    assert not [name for name, ok in row["checks"].items() if not ok], output
+    assert row["members"] == 200 and row["lost"] == 0 and row["dups"] == 0
+    assert row["delivered"] == row["expected"] == row["msgs_sent"] * 200
+    assert proc.returncode == 0, output
+    assert "| Hallserver on uvicorn |" in proc.stdout
+    assert row["note"].startswith("uvicorn (httptools, websockets-sansio, uvloop)")
+
+
 def test_media_bench_smoke(tmp_path):
     """``python -m bench.media`` end to end with two viewers: every viewer connects and gets
     frames through the worker forwarding H.264 and cutting HLS (no timing asserted)."""

@@ -416,10 +416,31 @@ async def test_redis_presence_sends_the_joins_of_one_loop_turn_in_one_pipeline(r
         assert sizes == [50]
         assert all(new for new, _, _ in results)
         assert sorted(count for _, count, _ in results) == list(range(1, 51))
-        assert await store.count(9) == 50
-        left = await asyncio.gather(*(store.remove(9, f"u{i}") for i in range(10)))
-        assert sizes == [50, 10] and all(gone for gone, _ in left)
-        assert await store.count(9) == 40
+        left = await asyncio.gather(*(store.remove(9, f"u{i}") for i in range(10)),
+                                    store.count(9), store.claim(9, 1.0), store.claim(9, 1.0))
+        assert sizes == [50, 11 + 2]  # counts and claims ride in the same pipeline
+        assert all(gone for gone, _ in left[:10])
+        assert left[10:] == [40, True, False]  # the count after the removes; one claim wins
+    finally:
+        await stop_redis_presence(store)
+        await delete_prefix(redis_url, prefix)
+
+
+async def test_redis_presence_scripts_survive_a_server_that_forgot_them(redis_url):
+    """Scripts go as EVALSHA alone; after SCRIPT FLUSH (or a Redis restart) the entries that
+    got NOSCRIPT are loaded and sent again, each exactly once."""
+    prefix = unique_prefix()
+    store = RedisPresence(redis_url, prefix=prefix, process_id="proc-1", pool_size=4)
+    try:
+        assert await store.add(5, "u1", {"id": 1, "name": "A"}) == (True, 1)
+        await store.redis.script_flush()
+        results = await asyncio.gather(store.add(5, "u2", {"id": 2, "name": "B"}),
+                                       store.add(5, "u1", None), store.count(5),
+                                       store.remove(5, "u1"))
+        # the count ran in the first pipeline, before the adds that were sent again
+        assert results == [(True, 2), (False, 2), 1, (False, 2)]
+        assert await store.count(5) == 2
+        assert await store.redis.hget(f"{prefix}pres:5", "u1") == b"1"  # added once, not twice
     finally:
         await stop_redis_presence(store)
         await delete_prefix(redis_url, prefix)

@@ -19,6 +19,28 @@ def test_autobahn_debug_arguments_are_formatted_only_when_logged():
     assert str(lazy) == pprint.pformat(value)
 
 
+def test_autobahn_highlighted_names_and_values_are_formatted_only_when_logged():
+    import autobahn.twisted.websocket as autobahn_twisted
+    from autobahn import util
+
+    class Peer:
+        def __init__(self) -> None:
+            self.formatted = 0
+
+        def __str__(self) -> str:
+            self.formatted += 1
+            return "tcp:127.0.0.1:5000"
+
+    for module in (autobahn_protocol, autobahn_twisted):
+        peer = Peer()
+        value = module.hlval(peer)
+        name = module.hltype(Peer.__str__)
+        assert peer.formatted == 0  # nothing formatted yet
+        assert "{v} {n}".format_map({"v": value, "n": name}) == (
+            f"{util.hlval(peer)} {util.hltype(Peer.__str__)}")
+        assert str(value) == util.hlval(peer)
+
+
 def test_autobahn_timings_still_print_as_text():
     timings = autobahn_protocol.Timings()
     timings.track("opened")

@@ -22,6 +22,7 @@ from typing import Protocol
 import orjson
 import redis.asyncio as aioredis
 from django.conf import settings
+from redis.exceptions import NoScriptError
 
 from hallserver.realtime.frames import event
 from hallserver.realtime.hub import Hub, spawn
@@ -170,6 +171,7 @@ class RedisPresence:
         self._tasks: list[asyncio.Task] = []
         # Script calls made in one turn of an event loop, sent together (see _call).
         self._batches: dict[asyncio.AbstractEventLoop, list] = {}
+        self._scripts: dict[aioredis.Redis, tuple] = {}  # to load with a client's first batch
         self.on_reaped = None  # callback(rooms: list[int]) after a dead process was cleaned
 
     @property
@@ -186,6 +188,7 @@ class RedisPresence:
             self._add_and_list = client.register_script(_ADD_AND_LIST)
             self._remove = client.register_script(_REMOVE)
             self._reap = client.register_script(_REAP)
+            self._scripts[client] = (self._add, self._add_and_list, self._remove)
             self._start_background(loop)
         return client
 
@@ -199,13 +202,20 @@ class RedisPresence:
         per loop turn costs one pool checkout and one round trip for all of them, where a call
         each paid both. Nothing waits to fill a batch; it goes out as soon as the loop turns.
         """
+        return self._queue((script, keys, args))
+
+    def _command(self, *command) -> asyncio.Future:
+        """A plain command (a flush's count, its claim), batched like :meth:`_call`."""
+        return self._queue((None, command, ()))
+
+    def _queue(self, op: tuple) -> asyncio.Future:
         loop = asyncio.get_running_loop()
         future = loop.create_future()
         batch = self._batches.get(loop)
         if batch is None:
             batch = self._batches[loop] = []
             loop.call_soon(self._send_batch, loop)
-        batch.append((script, keys, args, future))
+        batch.append((*op, future))
         return future
 
     def _send_batch(self, loop: asyncio.AbstractEventLoop) -> None:
@@ -213,13 +223,34 @@ class RedisPresence:
         if batch:
             spawn(self._run_batch(batch))
 
+    async def _pipeline(self, client: aioredis.Redis, batch: list) -> list:
+        """Send ``batch`` in one pipeline. Scripts go as EVALSHA alone: redis-py's script
+        objects would first ask the server whether the scripts exist (``SCRIPT EXISTS``, one
+        more round trip and pool checkout per batch); a server that lost them (restarted,
+        flushed) answers NOSCRIPT, and those entries, which did not run, go again after
+        ``SCRIPT LOAD``."""
+        scripts = self._scripts.pop(client, ())  # loaded ahead of the first batch
+        async with client.pipeline(transaction=False) as pipe:
+            for script in scripts:
+                pipe.script_load(script.script)
+            for script, keys, args, _ in batch:
+                if script is None:
+                    pipe.execute_command(*keys)
+                else:
+                    pipe.evalsha(script.sha, len(keys), *keys, *args)
+            results = (await pipe.execute(raise_on_error=False))[len(scripts):]
+        missing = [i for i, r in enumerate(results) if isinstance(r, NoScriptError)]
+        if missing:
+            for script in {batch[i][0] for i in missing}:
+                script.sha = await client.script_load(script.script)
+            again = await self._pipeline(client, [batch[i] for i in missing])
+            for i, result in zip(missing, again, strict=True):
+                results[i] = result
+        return results
+
     async def _run_batch(self, batch: list) -> None:
         try:
-            client = self.redis
-            async with client.pipeline(transaction=False) as pipe:
-                for script, keys, args, _ in batch:
-                    await script(keys=keys, args=args, client=pipe)  # queues it
-                results = await pipe.execute(raise_on_error=False)
+            results = await self._pipeline(self.redis, batch)
         except BaseException as exc:
             for *_, future in batch:
                 if not future.done():
@@ -264,12 +295,14 @@ class RedisPresence:
         return n <= 0, total
 
     async def count(self, room: int) -> int:
-        return await self.redis.hlen(self._key(room))
+        self.redis  # noqa: B018  (this loop's client)
+        return await self._command("HLEN", self._key(room))
 
     async def claim(self, room: int, seconds: float) -> bool:
+        self.redis  # noqa: B018  (this loop's client)
         key = f"{self.prefix}presflush:{room}"
-        return bool(await self.redis.set(key, self.process_id, nx=True,
-                                         px=max(1, int(seconds * 1000))))
+        return bool(await self._command("SET", key, self.process_id, "NX", "PX",
+                                        max(1, int(seconds * 1000))))
 
     async def counts(self, rooms: list[int]) -> dict[int, int]:
         if not rooms:

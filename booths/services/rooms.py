@@ -80,9 +80,25 @@ class RoomDirectory:
             staff = frozenset(
                 BoothStaff.objects.filter(booth_id=room.booth_id).values_list("user_id", flat=True)
             )
-        return RoomInfo(room.pk, room.kind, room.title, room.hall_id, room.booth_id,
-                        room.roadshow_id, room.read_only, staff, room.slow_mode_seconds,
-                        room.pinned_seq)
+        return _info(room, staff)
+
+    def preload(self, limit: int) -> int:
+        """Cache the facts of up to ``limit`` rooms with two queries (synchronous: run it
+        before serving). A restarted process meets its visitors' reconnect storm with the
+        directory filled, instead of two queries per room in the thread pool while it
+        handshakes. Entries expire as usual and are then loaded one by one."""
+        if limit <= 0:
+            return 0
+        rooms = list(Room.objects.order_by("pk")[:limit])
+        booths = {r.booth_id for r in rooms if r.booth_id is not None}
+        staff: dict[int, set[int]] = {}
+        for booth_id, user_id in (BoothStaff.objects.filter(booth_id__in=booths)
+                                  .values_list("booth_id", "user_id")):
+            staff.setdefault(booth_id, set()).add(user_id)
+        expires = time.monotonic() + CACHE_SECONDS
+        for room in rooms:
+            self._rooms[room.pk] = (expires, _info(room, frozenset(staff.get(room.booth_id, ()))))
+        return len(rooms)
 
     async def booth_rooms_of_hall(self, hall_id: int) -> list[int]:
         hit = self._halls.get(hall_id)
@@ -115,6 +131,12 @@ class RoomDirectory:
             found = await database_sync_to_async(_moderation_rooms)(missing)
             self._moderation.update(found)
         return [self._moderation[h] for h in halls if h in self._moderation]
+
+
+def _info(room: Room, staff: frozenset[int]) -> RoomInfo:
+    return RoomInfo(room.pk, room.kind, room.title, room.hall_id, room.booth_id,
+                    room.roadshow_id, room.read_only, staff, room.slow_mode_seconds,
+                    room.pinned_seq)
 
 
 def _moderation_rooms(halls: list[int | None]) -> dict[int | None, int]:

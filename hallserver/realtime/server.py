@@ -39,29 +39,48 @@ log = logging.getLogger(__name__)
 DIRECT_EXTENSION = "hallserver.direct"
 
 
-class _LazyPformat:
-    """A value that is pretty-printed only if a log message really formats it."""
+class _Lazy:
+    """A log argument computed only if a log message really formats it: ``fn(*args)``."""
 
-    __slots__ = ("value",)
+    __slots__ = ("args", "fn")
 
-    def __init__(self, value: object) -> None:
-        self.value = value
+    def __init__(self, fn, *args: object) -> None:
+        self.fn = fn
+        self.args = args
 
     def __format__(self, spec: str) -> str:
-        return format(pprint.pformat(self.value), spec)
+        return format(self.fn(*self.args), spec)
 
     def __str__(self) -> str:
-        return pprint.pformat(self.value)
+        return str(self.fn(*self.args))
+
+
+def _lazily(fn):
+    """``fn`` with its work put off until the result is formatted (see :class:`_Lazy`)."""
+
+    def lazy(*args: object) -> _Lazy:
+        return _Lazy(fn, *args)
+
+    lazy.__wrapped__ = fn
+    return lazy
 
 
 def _lazy_autobahn_debug() -> None:
-    """autobahn pretty-prints its ~40 protocol options for a debug log line on every new
-    connection (``WebSocketProtocol._connectionMade``), whether debug logging is on or not:
-    5 % of the server's CPU in a handshake storm. Make that argument lazy. Its one other use
-    that must return text (``Timings.__str__``) gets the real pformat back."""
-    if autobahn_protocol.pformat is _LazyPformat:
+    """autobahn computes the arguments of its debug log lines whether debug logging is on or
+    not: it pretty-prints its ~40 protocol options on every new connection
+    (``WebSocketProtocol._connectionMade``: 5 % of the server's CPU in a handshake storm), and
+    colours qualified method names and values with click (``hltype``, ``hlval``: about 2 %
+    more, and a ``Failure`` formatted on every lost connection). Their only uses in these
+    modules are log arguments, so each becomes lazy. pformat's one other use that must return
+    text (``Timings.__str__``) gets the real pformat back."""
+    import autobahn.twisted.websocket as autobahn_twisted
+
+    if hasattr(autobahn_protocol.pformat, "__wrapped__"):
         return
-    autobahn_protocol.pformat = _LazyPformat
+    for module, names in ((autobahn_protocol, ("pformat", "hltype", "hlval")),
+                          (autobahn_twisted, ("hltype", "hlval"))):
+        for name in names:
+            setattr(module, name, _lazily(getattr(module, name)))
     autobahn_protocol.Timings.__str__ = lambda self: pprint.pformat(self._timings)
 
 
