@@ -20,6 +20,7 @@ from booths.models import (
     Question,
     Roadshow,
     Room,
+    Sanction,
 )
 from booths.permissions import MATRIX, ROLES, Role, allowed, markdown_table, role_of
 from booths.seed import seed_demo
@@ -307,13 +308,16 @@ async def test_slow_mode_lock_and_pin_reach_everyone(world):
     seq = (await chatty.ok("chat.send", {"room": room, "body": "one"}))["seq"]
     frame = await chatty.call("chat.send", {"room": room, "body": "two"})
     assert frame["error"]["code"] == "chat.slow_mode" and 0 < frame["error"]["retry_after"] <= 30
-    await staff.ok("chat.send", {"room": room, "body": "staff are exempt"})
+    # A refused message takes no sequence number: the next one follows without a gap.
+    assert (await staff.ok("chat.send", {"room": room, "body": "staff are exempt"}))["seq"] \
+        == seq + 1
     await staff.ok("chat.send", {"room": room, "body": "twice"})
     await staff.ok("mod.slow_mode", {"room": room, "seconds": 0})
     await mod.ok("mod.lock", {"room": room, "read_only": True})
     assert (await chatty.event("room.updated", match=lambda d: d["read_only"]))["read_only"]
     assert await chatty.error("chat.send", {"room": room, "body": "x"}) == "room.read_only"
-    await staff.ok("chat.send", {"room": room, "body": "staff can still talk"})
+    assert (await staff.ok("chat.send", {"room": room, "body": "staff can still talk"}))[
+        "seq"] == seq + 3
     await mod.ok("mod.lock", {"room": room, "read_only": False})
     await staff.ok("mod.pin", {"room": room, "seq": seq})
     pinned = await chatty.event("room.updated", match=lambda d: d["pinned"] is not None)
@@ -536,3 +540,37 @@ async def test_staff_keep_only_their_own_booth(world):
     other = await database_sync_to_async(Booth.objects.exclude(pk=world["booth"].pk).first)()
     await database_sync_to_async(BoothStaff.objects.create)(booth=other, user=user)
     await staff.close()
+
+
+def test_sanctions_in_force_answers_what_active_answers_in_one_query(django_assert_num_queries):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from booths.services import sanctions
+
+    seed_demo()
+    user = get_user_model().objects.create_user(username="sanctioned")
+    here, there = Room.objects.order_by("pk").values_list("pk", flat=True)[:2]
+    now = timezone.now()
+
+    def check() -> None:
+        with django_assert_num_queries(1):
+            mute, ban = sanctions.in_force(user.pk, here, now)
+        assert mute == sanctions.active(user.pk, Sanction.Kind.MUTE, here, now)
+        assert ban == sanctions.active(user.pk, Sanction.Kind.BAN, None, now)
+
+    check()  # nothing
+    make = Sanction.objects.create
+    make(kind="mute", user=user, room_id=there)  # another room's mute does not count
+    make(kind="mute", user=user, room_id=here, lifted_at=now)  # lifted
+    make(kind="ban", user=user, until=now - timedelta(minutes=1))  # expired
+    check()
+    assert sanctions.in_force(user.pk, here, now) == (None, None)
+    make(kind="mute", user=user, room_id=here, until=now + timedelta(minutes=5))
+    make(kind="mute", user=user, until=now + timedelta(minutes=9))  # expo-wide, longer
+    check()
+    assert sanctions.in_force(user.pk, here, now)[0].until == now + timedelta(minutes=9)
+    make(kind="ban", user=user)
+    check()
+    assert sanctions.in_force(user.pk, there, now)[1] is not None

@@ -11,13 +11,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from channels.db import database_sync_to_async
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
 from hallserver.realtime.frames import event
 
-from ..models import ChatMessage, Room, Sanction
+from ..models import ChatMessage, Room
 from ..protocol import ErrorCode, ProtocolError
 from . import sanctions
 from .identity import Visitor
@@ -43,6 +43,25 @@ def message_data(room_id: int, row: dict) -> dict:
     return data
 
 
+def _next_seq(room_id: int) -> tuple[int, bool, int]:
+    """Take the room's next sequence number: (seq, read_only, slow_mode_seconds).
+
+    One ``UPDATE ... RETURNING`` (SQLite 3.35+, PostgreSQL) instead of reading the state,
+    incrementing and reading the counter back; other databases take those three steps."""
+    if connection.vendor not in ("sqlite", "postgresql"):
+        state = Room.objects.filter(pk=room_id).values("read_only", "slow_mode_seconds").get()
+        Room.objects.filter(pk=room_id).update(last_seq=F("last_seq") + 1)
+        seq = Room.objects.filter(pk=room_id).values_list("last_seq", flat=True).get()
+        return seq, state["read_only"], state["slow_mode_seconds"]
+    table = connection.ops.quote_name(Room._meta.db_table)
+    pk = connection.ops.quote_name(Room._meta.pk.column)
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {table} SET last_seq = last_seq + 1 WHERE {pk} = %s "
+                       "RETURNING last_seq, read_only, slow_mode_seconds", [room_id])
+        seq, read_only, slow_mode = cursor.fetchone()
+    return seq, bool(read_only), slow_mode
+
+
 def message_frame(room_id: int, row: dict) -> str:
     return event("chat.message", message_data(room_id, row))
 
@@ -57,29 +76,29 @@ def store_message(room: RoomInfo, visitor: Visitor, body: str, privileged: bool 
     """
     now = timezone.now()
     with transaction.atomic():
-        mute = sanctions.active(visitor.id, Sanction.Kind.MUTE, room.id, now)
-        if mute is not None or sanctions.active(visitor.id, Sanction.Kind.BAN, None, now):
+        mute, ban = sanctions.in_force(visitor.id, room.id, now)
+        if mute is not None or ban is not None:
             until = mute.until.timestamp() if mute is not None and mute.until else None
             raise ProtocolError(ErrorCode.CHAT_MUTED, "You are muted here" + (
                 f" until {mute.until:%H:%M} UTC." if until else "."), extra={
                     "until": until, "reason": mute.reason if mute is not None else "",
                     "room": mute.room_id if mute is not None else None})
-        state = Room.objects.filter(pk=room.id).values("read_only", "slow_mode_seconds").get()
+        # The next sequence number and the room's state in one statement; a refusal below
+        # rolls the increment back with the transaction.
+        seq, read_only, slow_mode = _next_seq(room.id)
         if not privileged:
-            if state["read_only"]:
+            if read_only:
                 raise ProtocolError(ErrorCode.ROOM_READ_ONLY, "This room is read-only.")
-            if state["slow_mode_seconds"]:
+            if slow_mode:
                 last = (ChatMessage.objects.filter(room_id=room.id, author_id=visitor.id)
                         .order_by("-seq").values_list("created_at", flat=True).first())
-                wait = state["slow_mode_seconds"] - (now - last).total_seconds() if last else 0
+                wait = slow_mode - (now - last).total_seconds() if last else 0
                 if wait > 0:
                     raise ProtocolError(
                         ErrorCode.CHAT_SLOW_MODE,
-                        f"Slow mode: one message every {state['slow_mode_seconds']} s.",
+                        f"Slow mode: one message every {slow_mode} s.",
                         extra={"retry_after": round(wait, 1)},
                     )
-        Room.objects.filter(pk=room.id).update(last_seq=F("last_seq") + 1)
-        seq = Room.objects.filter(pk=room.id).values_list("last_seq", flat=True).get()
         msg = ChatMessage.objects.create(
             room_id=room.id, seq=seq, author_id=visitor.id, author_name=visitor.name,
             author_staff=room.is_staff(visitor.id), body=body, created_at=now,
