@@ -788,3 +788,48 @@ def test_direct_connection_writes_nothing_once_the_socket_is_closing():
     conn.close(1001)
     assert proto.transport.writes == [] and proto.closes == []
     assert conn.closed
+
+
+def test_direct_connection_sends_straight_to_an_idle_socket_and_keeps_order_after_it():
+    """On Twisted's TCP transport: an idle socket gets the frame with one send(); what the
+    socket does not take goes to Twisted's buffer, and later frames queue behind it."""
+    import socket
+
+    from twisted.internet.tcp import Server
+
+    ours, theirs = socket.socketpair()
+    ours.setblocking(False)
+    transport = Server.__new__(Server)  # the attributes DirectConnection reads, no reactor
+    transport.socket, transport._tempDataLen, transport.dataBuffer, transport.offset = (
+        ours, 0, b"", 0)
+    buffered: list[bytes] = []
+
+    def write(data: bytes) -> None:
+        buffered.append(data)
+        transport._tempDataLen += len(data)
+
+    transport.write = write
+    proto = FakeProtocol()
+    proto.transport = transport
+    conn = DirectConnection(proto, limit=8 << 20)
+    try:
+        hello = OutFrame(notice("hello"))
+        conn.write(hello)
+        assert theirs.recv(1 << 16) == hello.wire and buffered == []
+        big = OutFrame(event("chat.message", {"room": ROOM, "seq": 1, "body": "x" * (4 << 20)}))
+        conn.write(big)
+        assert len(buffered) == 1 and big.wire.endswith(buffered[0])
+        sent = len(big.wire) - len(buffered[0])
+        assert 0 < sent < len(big.wire)
+        after = OutFrame(notice("after"))
+        conn.write(after)
+        assert buffered[1] == after.wire  # behind the rest of the big frame, not on the socket
+        theirs.setblocking(False)
+        received = b""
+        with pytest.raises(BlockingIOError):
+            while True:
+                received += theirs.recv(1 << 20)
+        assert received == big.wire[:sent]
+    finally:
+        ours.close()
+        theirs.close()

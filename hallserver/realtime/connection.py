@@ -96,6 +96,22 @@ class Connection:
         raise NotImplementedError
 
 
+def _send_now(transport: Any, sock: Any, data: bytes) -> None:
+    """Nothing is waiting in Twisted's buffer, so the bytes may go to the socket at once, as
+    asyncio's own transports do: one send() instead of registering the socket for
+    writability and sending from the reactor callback. What the socket does not take goes to
+    Twisted's buffer as usual."""
+    try:
+        sent = sock.send(data)
+    except (BlockingIOError, InterruptedError):
+        sent = 0
+    except OSError:
+        transport.write(data)  # let Twisted notice and report the broken connection
+        return
+    if sent < len(data):
+        transport.write(data[sent:])
+
+
 class DirectConnection(Connection):
     """Writes ready-made WebSocket frames straight into daphne's Twisted transport."""
 
@@ -119,8 +135,17 @@ class DirectConnection(Connection):
         if self.closed:
             return
         proto = self._proto
-        if proto.state != proto.STATE_OPEN or proto.transport is None:
+        transport = proto.transport
+        if transport is None or proto.state != proto.STATE_OPEN:
             return
+        # The common case first, inline (this runs once per recipient of a fan-out): nothing
+        # waits in Twisted's buffers or autobahn's queue, so the socket is within its budget.
+        if (type(transport) is _TCP_SERVER and not proto.send_queue
+                and not transport._tempDataLen and transport.offset >= len(transport.dataBuffer)):
+            sock = getattr(transport, "socket", None)
+            if sock is not None:
+                _send_now(transport, sock, frame.wire)
+                return
         if self.unsent_bytes() > self._limit:
             self.close_slow()
             return
@@ -137,20 +162,7 @@ class DirectConnection(Connection):
         if sock is None or transport._tempDataLen or transport.offset < len(transport.dataBuffer):
             transport.write(frame.wire)
             return
-        # Nothing is waiting in Twisted's buffer, so the bytes may go to the socket at once,
-        # as asyncio's own transports do: one send() instead of registering the socket for
-        # writability and sending from the reactor callback. What the socket does not take
-        # goes to Twisted's buffer as usual.
-        data = frame.wire
-        try:
-            sent = sock.send(data)
-        except (BlockingIOError, InterruptedError):
-            sent = 0
-        except OSError:
-            transport.write(data)  # let Twisted notice and report the broken connection
-            return
-        if sent < len(data):
-            transport.write(data[sent:])
+        _send_now(transport, sock, frame.wire)
 
     def close(self, code: int = 1000) -> None:
         if self.closed:
