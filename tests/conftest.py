@@ -162,17 +162,28 @@ def live_server_url(tmp_path_factory) -> Iterator[str]:
         server.stop()
 
 
-@pytest.fixture(scope="module")
-def two_servers(tmp_path_factory, redis_url) -> Iterator[tuple[ServerProcess, ServerProcess]]:
-    """Two daphne processes sharing one database and talking through a real Redis."""
+@contextlib.contextmanager
+def server_cluster(tmp_path_factory, redis_url: str,
+                   *specs: tuple[str, str]) -> Iterator[list[ServerProcess]]:
+    """Server processes, one per ``(name, server)``, sharing a freshly seeded database and
+    talking through a real Redis."""
     data_dir = tmp_path_factory.mktemp("cluster")
     prefix = f"t{os.getpid()}-{time.monotonic_ns()}:"
     env = server_env(data_dir, REDIS_URL=redis_url, HALLSERVER_REDIS_PREFIX=prefix)
     prepare_database(env)
-    first = ServerProcess(env, "web1")
-    second = ServerProcess(env, "web2")
+    procs: list[ServerProcess] = []
     try:
-        yield first, second
+        for name, server in specs:
+            procs.append(ServerProcess(env, name, server=server))
+        yield procs
     finally:
-        first.stop()
-        second.stop()
+        for proc in procs:
+            proc.stop()
+
+
+@pytest.fixture(scope="module")
+def two_servers(tmp_path_factory, redis_url) -> Iterator[tuple[ServerProcess, ServerProcess]]:
+    """Two daphne processes sharing one database and talking through a real Redis."""
+    with server_cluster(tmp_path_factory, redis_url, ("web1", "daphne"),
+                        ("web2", "daphne")) as (first, second):
+        yield first, second

@@ -105,6 +105,14 @@ class Client:
                 if f.get("event") == "chat.message" and f["data"]["room"] == room]
 
 
+async def chat_reaches(sender: Client, receiver: Client, room: int, body: str) -> dict:
+    """``sender`` says ``body`` in ``room``; returns the message as ``receiver`` got it."""
+    sent = await sender.call("chat.send", {"room": room, "body": body})
+    got = await receiver.wait_event("chat.message", match=lambda d: d["seq"] == sent["seq"])
+    assert got["body"] == body
+    return got
+
+
 def rooms_of(server: ServerProcess) -> dict:
     expo = _read(Request(f"{server.url}/api/expo"))
     hall = expo["halls"][0]
@@ -127,12 +135,9 @@ async def test_chat_and_presence_cross_processes(two_servers):
                                     match=lambda d: any(u["name"] == "Ben on web2"
                                                         for u in d.get("joined", [])))
         assert update["count"] == 2
-        sent = await b.call("chat.send", {"room": room, "body": "hello from web2"})
-        got = await a.wait_event("chat.message", match=lambda d: d["seq"] == sent["seq"])
-        assert got["body"] == "hello from web2" and got["user"]["name"] == "Ben on web2"
-        sent = await a.call("chat.send", {"room": room, "body": "and back from web1"})
-        got = await b.wait_event("chat.message", match=lambda d: d["seq"] == sent["seq"])
-        assert got["body"] == "and back from web1"
+        got = await chat_reaches(b, a, room, "hello from web2")
+        assert got["user"]["name"] == "Ben on web2"
+        await chat_reaches(a, b, room, "and back from web1")
         names = {u["name"] for u in (await a.call("presence.list", {"room": room}))["users"]}
         assert names == {"Ann on web1", "Ben on web2"}
     # Both left: a third client sees an empty room again.

@@ -9,31 +9,21 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import time
 from collections.abc import Iterator
 
 import pytest
 
-from tests.conftest import ServerProcess, prepare_database, server_env
-from tests.test_system import Client, guest_cookie, rooms_of
+from tests.conftest import ServerProcess, server_cluster
+from tests.test_system import Client, chat_reaches, guest_cookie, rooms_of
 
 pytestmark = pytest.mark.system
 
 
 @pytest.fixture(scope="module")
 def mixed_servers(tmp_path_factory, redis_url) -> Iterator[tuple[ServerProcess, ServerProcess]]:
-    data_dir = tmp_path_factory.mktemp("mixed")
-    prefix = f"t{os.getpid()}-{time.monotonic_ns()}:"
-    env = server_env(data_dir, REDIS_URL=redis_url, HALLSERVER_REDIS_PREFIX=prefix)
-    prepare_database(env)
-    daphne = ServerProcess(env, "daphne")
-    uvicorn = ServerProcess(env, "uvicorn", server="uvicorn")
-    try:
+    with server_cluster(tmp_path_factory, redis_url, ("daphne", "daphne"),
+                        ("uvicorn", "uvicorn")) as (daphne, uvicorn):
         yield daphne, uvicorn
-    finally:
-        daphne.stop()
-        uvicorn.stop()
 
 
 async def test_uvicorn_and_daphne_serve_one_expo_together(mixed_servers):
@@ -46,12 +36,9 @@ async def test_uvicorn_and_daphne_serve_one_expo_together(mixed_servers):
         assert joined["presence"]["count"] == 2
         await a.wait_event("presence.update", match=lambda d: any(
             u["name"] == "Ben on uvicorn" for u in d.get("joined", [])))
-        sent = await b.call("chat.send", {"room": room, "body": "from uvicorn"})
-        got = await a.wait_event("chat.message", match=lambda d: d["seq"] == sent["seq"])
-        assert got["body"] == "from uvicorn" and got["user"]["name"] == "Ben on uvicorn"
-        sent = await a.call("chat.send", {"room": room, "body": "from daphne"})
-        got = await b.wait_event("chat.message", match=lambda d: d["seq"] == sent["seq"])
-        assert got["body"] == "from daphne"
+        got = await chat_reaches(b, a, room, "from uvicorn")
+        assert got["user"]["name"] == "Ben on uvicorn"
+        await chat_reaches(a, b, room, "from daphne")
 
         # Bad input on uvicorn: an error code each time, and the socket carries on.
         await b.ws.send("{not json")
