@@ -426,12 +426,18 @@ async def test_a_participant_of_a_dead_process_leaves_and_the_call_goes_on(kv): 
     assert await kv.get(f"busy:{third['id']}") is None
 
 
-async def test_concurrent_leaves_lose_nobody(kv, settings):  # noqa: F811
-    settings.LIVE_VIDEO = {**settings.LIVE_VIDEO, "MAX_CALL_PARTICIPANTS": 4}
+async def staff_in_a_call(kv, settings, limit: int):  # noqa: F811
+    """One process; staff ("proc-a|1") in a call with the visitor ("proc-a|2"), calls of at
+    most ``limit`` people: (events sent, the process, the call)."""
+    settings.LIVE_VIDEO = {**settings.LIVE_VIDEO, "MAX_CALL_PARTICIPANTS": limit}
     sent, (a,) = await processes(kv, "proc-a")
     await a.listen("proc-a|1", STAFF, BOOTH)
     knock = await a.knock("proc-a|2", VISITOR, BOOTH)
-    call = await a.accept("proc-a|1", STAFF, knock["knock"])
+    return sent, a, await a.accept("proc-a|1", STAFF, knock["knock"])
+
+
+async def test_concurrent_leaves_lose_nobody(kv, settings):  # noqa: F811
+    sent, a, call = await staff_in_a_call(kv, settings, 4)
     for n in (3, 4):
         knock = await a.knock(f"proc-a|{n}", {"id": n, "name": f"V{n}"}, BOOTH)
         await a.add("proc-a|1", call["id"], knock["knock"])
@@ -455,11 +461,7 @@ async def test_concurrent_leaves_lose_nobody(kv, settings):  # noqa: F811
 
 
 async def test_concurrent_additions_respect_the_limit(kv, settings):  # noqa: F811
-    settings.LIVE_VIDEO = {**settings.LIVE_VIDEO, "MAX_CALL_PARTICIPANTS": 3}
-    _, (a,) = await processes(kv, "proc-a")
-    await a.listen("proc-a|1", STAFF, BOOTH)
-    knock = await a.knock("proc-a|2", VISITOR, BOOTH)
-    call = await a.accept("proc-a|1", STAFF, knock["knock"])
+    _, a, call = await staff_in_a_call(kv, settings, 3)
     knocks = [(await a.knock(f"proc-a|{n}", {"id": n, "name": f"V{n}"}, BOOTH))["knock"]
               for n in (3, 4)]
     results = await asyncio.gather(*(a.add("proc-a|1", call["id"], k) for k in knocks),
