@@ -3,6 +3,7 @@ from django.urls import include, path
 from django.views.generic.base import RedirectView
 
 from booths import views
+from hallserver.api import api
 from streaming.urls import hls_urlpatterns
 
 urlpatterns = [
@@ -17,6 +18,8 @@ urlpatterns = [
     path("api/halls/<int:hall_id>", views.hall_view),
     path("api/booths", views.booths_view),
     path("api/booths/<int:booth_id>", views.booth_view),
+    # The django-ninja API; the explicit api/ paths above still answer first until they move.
+    path("api/", api.urls),
     path("favicon.ico", RedirectView.as_view(url="/static/app/favicon.svg", permanent=True)),
     path("", views.page),
     path("login", views.page),
