@@ -401,10 +401,13 @@ async def mod_held(session: Session, data: NoData) -> dict:
 @action("mod.release", ReleaseData)
 async def mod_release(session: Session, data: ReleaseData) -> dict:
     kept = await _keeps(session)
-    held = await mod.take_held(data.held)
+    # Judge the caller on the message's room before taking it out of the queue: a refused
+    # release must leave the message held (and write nothing to the audit log).
+    held = await mod.held_by_id(data.held)
     room = await _room(session, held["room"], "mod.console", "release this message")
     if kept is not None and room.id not in kept:
         raise _deny("release this message")
+    held = await mod.take_held(data.held)  # held.not_found if someone released it meanwhile
     result: dict = {}
     if data.approve:
         from .services.identity import visitor_for_id

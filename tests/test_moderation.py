@@ -574,3 +574,55 @@ def test_sanctions_in_force_answers_what_active_answers_in_one_query(django_asse
     make(kind="ban", user=user)
     check()
     assert sanctions.in_force(user.pk, there, now)[1] is not None
+
+
+@database_sync_to_async
+def make_other_booth_staff(world: dict):
+    """A staff member of a booth other than the world's (booth staff keep only their own)."""
+    user = get_user_model().objects.create_user("otherstaff")
+    Profile.objects.create(user=user, display_name="Other Staff", kind="exhibitor")
+    other = Booth.objects.exclude(pk=world["booth"].pk).first()
+    BoothStaff.objects.create(booth=other, user=user)
+    return user
+
+
+@database_sync_to_async
+def held_ids() -> list[int]:
+    from booths.models import HeldMessage
+
+    return list(HeldMessage.objects.order_by("pk").values_list("pk", flat=True))
+
+
+@database_sync_to_async
+def audit_actions(action: str) -> list[dict]:
+    return list(AuditEntry.objects.filter(action=action).order_by("pk")
+                .values("actor_id", "room_id", "details"))
+
+
+async def test_release_by_staff_of_another_booth_is_refused_and_changes_nothing(world):
+    """mod.release checks the caller's right on the held message's room before touching it:
+    a refused release neither posts nor drops the message, and writes no audit entry."""
+    room = world["rooms"]["booth"]
+    await database_sync_to_async(FilteredWord.objects.create)(word="spamlink", action="hold")
+    author = await in_room(await make_user("Held Author"), room)
+    assert await author.ok("chat.send", {"room": room, "body": "spamlink one"}) == {"held": True}
+    assert await author.ok("chat.send", {"room": room, "body": "spamlink two"}) == {"held": True}
+    first, second = await held_ids()
+    outsider = await client(await make_other_booth_staff(world))
+    for approve in (False, True):
+        for held in (first, second):
+            assert await outsider.error("mod.release", {"held": held, "approve": approve}) \
+                == "perm.denied"
+    assert await held_ids() == [first, second]
+    assert await audit_actions("mod.release") == []
+    # The booth's own staff may release and discard, and each is audited.
+    staff = await client(world["exhibitor"])
+    assert "seq" in await staff.ok("mod.release", {"held": first, "approve": True})
+    assert await staff.ok("mod.release", {"held": second, "approve": False}) == {}
+    assert await held_ids() == []
+    entries = await audit_actions("mod.release")
+    assert [(e["actor_id"], e["room_id"], e["details"]["approve"]) for e in entries] == [
+        (world["exhibitor"].pk, room, True), (world["exhibitor"].pk, room, False)]
+    assert await staff.error("mod.release", {"held": first, "approve": True}) == "held.not_found"
+    for c in (author, outsider, staff):
+        await c.close()

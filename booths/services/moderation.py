@@ -209,6 +209,15 @@ def held(rooms: list[int] | None) -> list[dict]:
 
 
 @db
+def held_by_id(held_id: int) -> dict:
+    """A held message, left where it is (to check the caller's right before taking it)."""
+    h = HeldMessage.objects.filter(pk=held_id).first()
+    if h is None:
+        raise ProtocolError(ErrorCode.HELD_NOT_FOUND, f"No held message {held_id}.")
+    return _held_data(h)
+
+
+@db
 def take_held(held_id: int) -> dict:
     with transaction.atomic():
         h = HeldMessage.objects.select_for_update().filter(pk=held_id).first()
