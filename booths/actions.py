@@ -2,7 +2,9 @@
 
 A :class:`Session` is one connected visitor. Handlers are registered with :func:`action`
 and receive the session and the validated ``data`` of the frame; they return the reply data
-or raise :class:`~booths.protocol.ProtocolError`.
+or raise :class:`~booths.protocol.ProtocolError`. Services raise
+:class:`~hallserver.errors.DomainError` instead, which :meth:`Session.handle` turns into the
+same error reply (code, message and extra fields unchanged): the one mapping for every app.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Any
 from django.conf import settings
 from pydantic import BaseModel
 
+from hallserver.errors import DomainError
 from hallserver.realtime.connection import Connection
 from hallserver.realtime.frames import event
 from hallserver.realtime.hub import hub
@@ -80,7 +83,10 @@ class Session:
         if wait is not None:
             raise ProtocolError(ErrorCode.RATE_LIMITED, "Too many requests; slow down.",
                                 extra={"retry_after": wait})
-        return await HANDLERS[name](self, data)
+        try:
+            return await HANDLERS[name](self, data)
+        except DomainError as exc:  # the one place a service's refusal becomes a reply
+            raise ProtocolError(exc.code, exc.message, extra=exc.extra) from None
 
     async def content_limit(self, name: str) -> None:
         """Count one more message/report/question of this user and address, or refuse it."""

@@ -13,38 +13,11 @@ from typing import Annotated, Any, Literal, Union
 import orjson
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, create_model
 
+from .errors import ErrorCode  # the codes live with the domain errors; re-exported here
+
 RequestId = Annotated[int, Field(ge=0, le=2**53)] | Annotated[str, Field(max_length=64)]
 RoomId = Annotated[int, Field(ge=1, le=2**53)]
 Seq = Annotated[int, Field(ge=0, le=2**53)]
-
-
-class ErrorCode:
-    FRAME_MALFORMED = "frame.malformed"
-    FRAME_TOO_LARGE = "frame.too_large"
-    FRAME_INVALID = "frame.invalid"
-    ACTION_UNKNOWN = "action.unknown"
-    AUTH_REQUIRED = "auth.required"
-    ROOM_NOT_FOUND = "room.not_found"
-    ROOM_FORBIDDEN = "room.forbidden"
-    ROOM_NOT_JOINED = "room.not_joined"
-    ROOM_TOO_MANY = "room.too_many"
-    ROOM_READ_ONLY = "room.read_only"
-    CHAT_EMPTY = "chat.empty"
-    CHAT_TOO_LONG = "chat.too_long"
-    SERVER_ERROR = "server.error"
-    PERM_DENIED = "perm.denied"
-    USER_NOT_FOUND = "user.not_found"
-    MESSAGE_NOT_FOUND = "message.not_found"
-    CHAT_MUTED = "chat.muted"
-    CHAT_SLOW_MODE = "chat.slow_mode"
-    CHAT_BLOCKED = "chat.blocked"
-    RATE_LIMITED = "rate.limited"
-    QUESTION_NOT_FOUND = "question.not_found"
-    ROADSHOW_NOT_FOUND = "roadshow.not_found"
-    ROADSHOW_NOT_LIVE = "roadshow.not_live"
-    REPORT_NOT_FOUND = "report.not_found"
-    HELD_NOT_FOUND = "held.not_found"
-
 
 ALL_ERROR_CODES: set[str] = {v for k, v in vars(ErrorCode).items() if k.isupper()}
 

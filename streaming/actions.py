@@ -6,8 +6,6 @@ booths app's action table.
 
 from __future__ import annotations
 
-from functools import wraps
-
 from channels.db import database_sync_to_async
 
 from booths.actions import Session, action
@@ -16,7 +14,7 @@ from booths.protocol import ErrorCode, ProtocolError
 from hallserver.realtime.frames import event
 
 from . import roadshows
-from .calls import CallError, calls, parties_of, public_party, role_of
+from .calls import calls, parties_of, public_party, role_of
 from .models import Lead
 from .protocol import (
     AcceptData,
@@ -30,19 +28,6 @@ from .protocol import (
     SignalData,
 )
 from .turn import ice_servers
-
-
-def translated(fn):
-    """Answer :class:`CallError` as a protocol error."""
-
-    @wraps(fn)
-    async def handler(session: Session, data):
-        try:
-            return await fn(session, data)
-        except CallError as exc:
-            raise ProtocolError(exc.code, exc.message) from None
-
-    return handler
 
 
 def need_user(session: Session) -> dict:
@@ -74,7 +59,6 @@ async def call_config(session: Session, data: Empty) -> dict:
 
 
 @action("call.listen", ListenData)
-@translated
 async def call_listen(session: Session, data: ListenData) -> dict:
     user = need_user(session)
     for booth in data.booths:
@@ -90,7 +74,6 @@ async def call_listen(session: Session, data: ListenData) -> dict:
 
 
 @action("call.knock", BoothRef)
-@translated
 async def call_knock(session: Session, data: BoothRef) -> dict:
     user = need_user(session)
     await need_booth(data.booth)
@@ -100,7 +83,6 @@ async def call_knock(session: Session, data: BoothRef) -> dict:
 
 
 @action("call.cancel", KnockRef)
-@translated
 async def call_cancel(session: Session, data: KnockRef) -> dict:
     need_user(session)
     await calls().cancel(session.conn.address, data.knock)
@@ -112,7 +94,6 @@ def participants(call: dict) -> list[dict]:
 
 
 @action("call.accept", AcceptData)
-@translated
 async def call_accept(session: Session, data: AcceptData) -> dict:
     user = need_user(session)
     service = calls()
@@ -131,7 +112,6 @@ async def call_accept(session: Session, data: AcceptData) -> dict:
 
 
 @action("call.join", CallRef)
-@translated
 async def call_join(session: Session, data: CallRef) -> dict:
     user = need_user(session)
     service = calls()
@@ -142,7 +122,6 @@ async def call_join(session: Session, data: CallRef) -> dict:
 
 
 @action("call.decline", KnockRef)
-@translated
 async def call_decline(session: Session, data: KnockRef) -> dict:
     need_user(session)
     service = calls()
@@ -153,7 +132,6 @@ async def call_decline(session: Session, data: KnockRef) -> dict:
 
 
 @action("call.signal", SignalData)
-@translated
 async def call_signal(session: Session, data: SignalData) -> dict:
     need_user(session)
     payload = data.payload()
@@ -162,7 +140,6 @@ async def call_signal(session: Session, data: SignalData) -> dict:
 
 
 @action("call.hangup", CallRef)
-@translated
 async def call_hangup(session: Session, data: CallRef) -> dict:
     need_user(session)
     await calls().hangup(session.conn.address, data.call)
@@ -170,7 +147,6 @@ async def call_hangup(session: Session, data: CallRef) -> dict:
 
 
 @action("call.resume", CallRef)
-@translated
 async def call_resume(session: Session, data: CallRef) -> dict:
     user = need_user(session)
     call, me = await calls().resume(session.conn.address, user["id"], data.call)

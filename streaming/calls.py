@@ -63,6 +63,7 @@ from django.conf import settings
 from hallserver.realtime.frames import event
 from hallserver.realtime.hub import cancel_and_wait, hub, spawn
 
+from .errors import CallError
 from .store import Store, store
 
 log = logging.getLogger(__name__)
@@ -85,13 +86,6 @@ class Local:
     knocks: set[str] = field(default_factory=set)
     calls: set[str] = field(default_factory=set)
     booths: set[int] = field(default_factory=set)
-
-
-class CallError(Exception):
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
 
 
 def new_id() -> str:

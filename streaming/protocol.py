@@ -13,30 +13,12 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from booths.protocol import ProtocolError, register_error_codes
 
+from .errors import LiveError  # the codes live with the domain errors; re-exported here
+
 BoothId = Annotated[int, Field(ge=1, le=2**53)]
 RoadshowId = Annotated[int, Field(ge=1, le=2**53)]
 UserId = Annotated[int, Field(ge=1, le=2**53)]
 Token = Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_-]+$")]
-
-
-class LiveError:
-    BOOTH_NOT_FOUND = "call.booth_not_found"
-    CALL_NOT_FOUND = "call.not_found"
-    CALL_BUSY = "call.busy"
-    CALL_NO_STAFF = "call.no_staff"
-    CALL_FORBIDDEN = "call.forbidden"
-    CALL_FULL = "call.full"
-    CALL_WRONG_BOOTH = "call.wrong_booth"
-    CALL_ALREADY_JOINED = "call.already_joined"
-    CALL_PARTICIPANT_NOT_FOUND = "call.participant_not_found"
-    SDP_INVALID = "sdp.invalid"
-    LEAD_INVALID = "lead.invalid"
-    ROADSHOW_NOT_FOUND = "roadshow.not_found"
-    ROADSHOW_NOT_LIVE = "roadshow.not_live"
-    ROADSHOW_ENDED = "roadshow.ended"
-    ROADSHOW_FORBIDDEN = "roadshow.forbidden"
-    ROADSHOW_PRESENTER_BUSY = "roadshow.presenter_busy"
-    MEDIA_UNAVAILABLE = "media.unavailable"
 
 
 register_error_codes(*(v for k, v in vars(LiveError).items() if k.isupper()))

@@ -21,9 +21,11 @@ from django.conf import settings
 from booths.actions import Session, action
 from booths.models import Roadshow, Room
 from booths.protocol import ErrorCode, ProtocolError
+from hallserver.errors import DomainError
 from hallserver.realtime.frames import event
 from hallserver.realtime.hub import hub
 
+from .errors import RoadshowError
 from .models import Recording
 from .protocol import LiveError, ReactionData, RoadshowOffer, RoadshowRef, check_sdp
 from .store import store
@@ -55,7 +57,7 @@ def _set_state(roadshow_id: int, old: str, new: str) -> bool:
 async def roadshow_of(roadshow_id: int) -> dict:
     row = await _load(roadshow_id)
     if row is None:
-        raise ProtocolError(LiveError.ROADSHOW_NOT_FOUND, f"No roadshow {roadshow_id}.")
+        raise RoadshowError(LiveError.ROADSHOW_NOT_FOUND, f"No roadshow {roadshow_id}.")
     return row
 
 
@@ -70,9 +72,9 @@ def need_presenter(session: Session, row: dict) -> None:
 
 def need_live(row: dict) -> None:
     if row["state"] == Roadshow.State.ENDED:
-        raise ProtocolError(LiveError.ROADSHOW_ENDED, "This roadshow has ended.")
+        raise RoadshowError(LiveError.ROADSHOW_ENDED, "This roadshow has ended.")
     if row["state"] != Roadshow.State.LIVE:
-        raise ProtocolError(LiveError.ROADSHOW_NOT_LIVE, "This roadshow is not live yet.")
+        raise RoadshowError(LiveError.ROADSHOW_NOT_LIVE, "This roadshow is not live yet.")
 
 
 async def announce_state(row: dict, state: str) -> None:
@@ -97,7 +99,7 @@ async def worker_for(roadshow: int) -> str:
     if current in alive:
         return current
     if not alive:
-        raise ProtocolError(LiveError.MEDIA_UNAVAILABLE, "No media worker is running.")
+        raise RoadshowError(LiveError.MEDIA_UNAVAILABLE, "No media worker is running.")
     if current is not None:
         await kv.delete_if(f"rsworker:{roadshow}", current)  # its worker is gone
     choice = min(alive, key=lambda ch: (alive[ch]["load"], ch))
@@ -105,7 +107,7 @@ async def worker_for(roadshow: int) -> str:
         return choice
     winner = await kv.get(f"rsworker:{roadshow}")
     if winner is None:
-        raise ProtocolError(LiveError.MEDIA_UNAVAILABLE, "No media worker took the roadshow.")
+        raise RoadshowError(LiveError.MEDIA_UNAVAILABLE, "No media worker took the roadshow.")
     return winner
 
 
@@ -164,7 +166,7 @@ async def roadshow_publish(session: Session, data: RoadshowOffer) -> dict:
                                 "Someone else is presenting this roadshow.")
     try:
         channel = await worker_for(row["id"])
-    except ProtocolError:
+    except DomainError:
         await kv.delete_if(key, address)
         raise
     _local.setdefault(address, {})[row["id"]] = "presenter"

@@ -17,8 +17,8 @@ from django.utils import timezone
 
 from hallserver.realtime.frames import event
 
+from ..errors import ChatError, ErrorCode
 from ..models import ChatMessage, Room
-from ..protocol import ErrorCode, ProtocolError
 from . import sanctions
 from .identity import Visitor
 from .rooms import RoomInfo
@@ -79,7 +79,7 @@ def store_message(room: RoomInfo, visitor: Visitor, body: str, privileged: bool 
         mute, ban = sanctions.in_force(visitor.id, room.id, now)
         if mute is not None or ban is not None:
             until = mute.until.timestamp() if mute is not None and mute.until else None
-            raise ProtocolError(ErrorCode.CHAT_MUTED, "You are muted here" + (
+            raise ChatError(ErrorCode.CHAT_MUTED, "You are muted here" + (
                 f" until {mute.until:%H:%M} UTC." if until else "."), extra={
                     "until": until, "reason": mute.reason if mute is not None else "",
                     "room": mute.room_id if mute is not None else None})
@@ -88,13 +88,13 @@ def store_message(room: RoomInfo, visitor: Visitor, body: str, privileged: bool 
         seq, read_only, slow_mode = _next_seq(room.id)
         if not privileged:
             if read_only:
-                raise ProtocolError(ErrorCode.ROOM_READ_ONLY, "This room is read-only.")
+                raise ChatError(ErrorCode.ROOM_READ_ONLY, "This room is read-only.")
             if slow_mode:
                 last = (ChatMessage.objects.filter(room_id=room.id, author_id=visitor.id)
                         .order_by("-seq").values_list("created_at", flat=True).first())
                 wait = slow_mode - (now - last).total_seconds() if last else 0
                 if wait > 0:
-                    raise ProtocolError(
+                    raise ChatError(
                         ErrorCode.CHAT_SLOW_MODE,
                         f"Slow mode: one message every {slow_mode} s.",
                         extra={"retry_after": round(wait, 1)},
@@ -115,7 +115,7 @@ def delete_message(room_id: int, seq: int) -> dict:
         row = (ChatMessage.objects.select_for_update().filter(room_id=room_id, seq=seq)
                .values(*MESSAGE_FIELDS).first())
         if row is None:
-            raise ProtocolError(ErrorCode.MESSAGE_NOT_FOUND, f"No message {seq} in this room.")
+            raise ChatError(ErrorCode.MESSAGE_NOT_FOUND, f"No message {seq} in this room.")
         ChatMessage.objects.filter(pk=row["pk"]).update(deleted_at=timezone.now(), body="")
     return row
 
@@ -124,7 +124,7 @@ def delete_message(room_id: int, seq: int) -> dict:
 def get_message(room_id: int, seq: int) -> dict:
     row = ChatMessage.objects.filter(room_id=room_id, seq=seq).values(*MESSAGE_FIELDS).first()
     if row is None:
-        raise ProtocolError(ErrorCode.MESSAGE_NOT_FOUND, f"No message {seq} in this room.")
+        raise ChatError(ErrorCode.MESSAGE_NOT_FOUND, f"No message {seq} in this room.")
     return message_data(room_id, row)
 
 

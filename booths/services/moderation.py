@@ -12,6 +12,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, F, Q
 from django.utils import timezone
 
+from ..errors import ErrorCode, ModerationError
 from ..models import (
     AuditEntry,
     ChatMessage,
@@ -24,7 +25,6 @@ from ..models import (
     Room,
     Sanction,
 )
-from ..protocol import ErrorCode, ProtocolError
 from .chat import MESSAGE_FIELDS, message_data
 from .identity import Visitor, display_name
 from .rooms import RoomInfo
@@ -38,7 +38,7 @@ def _user_ref(user_id: int | None, name: str | None) -> dict | None:
 def user_ref(user_id: int) -> dict:
     user = get_user_model().objects.select_related("profile").filter(pk=user_id).first()
     if user is None:
-        raise ProtocolError(ErrorCode.USER_NOT_FOUND, f"No user {user_id}.")
+        raise ModerationError(ErrorCode.USER_NOT_FOUND, f"No user {user_id}.")
     return {"id": user.pk, "name": display_name(user)}
 
 
@@ -133,9 +133,9 @@ def kept_rooms(visitor: Visitor) -> list[dict]:
 def set_roadshow_state(roadshow_id: int, state: str) -> tuple[int, int | None]:
     show = Roadshow.objects.filter(pk=roadshow_id).first()
     if show is None:
-        raise ProtocolError(ErrorCode.ROADSHOW_NOT_FOUND, f"No roadshow {roadshow_id}.")
+        raise ModerationError(ErrorCode.ROADSHOW_NOT_FOUND, f"No roadshow {roadshow_id}.")
     if state == Roadshow.State.ENDED and show.state != Roadshow.State.LIVE:
-        raise ProtocolError(ErrorCode.ROADSHOW_NOT_LIVE, "This roadshow is not live.")
+        raise ModerationError(ErrorCode.ROADSHOW_NOT_LIVE, "This roadshow is not live.")
     Roadshow.objects.filter(pk=roadshow_id).update(state=state)
     room = Room.objects.filter(roadshow_id=roadshow_id).values_list("pk", flat=True).first()
     return show.pk, room
@@ -155,7 +155,7 @@ def _report_data(r: Report) -> dict:
 def create_report(room_id: int, seq: int, reporter: Visitor, reason: str) -> dict:
     message = ChatMessage.objects.filter(room_id=room_id, seq=seq).first()
     if message is None:
-        raise ProtocolError(ErrorCode.MESSAGE_NOT_FOUND, f"No message {seq} in this room.")
+        raise ModerationError(ErrorCode.MESSAGE_NOT_FOUND, f"No message {seq} in this room.")
     report = Report.objects.create(message=message, reporter_id=reporter.id, reason=reason)
     return _report_data(Report.objects.select_related("message", "reporter__profile")
                         .get(pk=report.pk))
@@ -174,7 +174,7 @@ def report_by_id(report_id: int) -> dict:
     report = Report.objects.select_related("message", "reporter__profile").filter(
         pk=report_id).first()
     if report is None:
-        raise ProtocolError(ErrorCode.REPORT_NOT_FOUND, f"No report {report_id}.")
+        raise ModerationError(ErrorCode.REPORT_NOT_FOUND, f"No report {report_id}.")
     return _report_data(report)
 
 
@@ -213,7 +213,7 @@ def held_by_id(held_id: int) -> dict:
     """A held message, left where it is (to check the caller's right before taking it)."""
     h = HeldMessage.objects.filter(pk=held_id).first()
     if h is None:
-        raise ProtocolError(ErrorCode.HELD_NOT_FOUND, f"No held message {held_id}.")
+        raise ModerationError(ErrorCode.HELD_NOT_FOUND, f"No held message {held_id}.")
     return _held_data(h)
 
 
@@ -222,7 +222,7 @@ def take_held(held_id: int) -> dict:
     with transaction.atomic():
         h = HeldMessage.objects.select_for_update().filter(pk=held_id).first()
         if h is None:
-            raise ProtocolError(ErrorCode.HELD_NOT_FOUND, f"No held message {held_id}.")
+            raise ModerationError(ErrorCode.HELD_NOT_FOUND, f"No held message {held_id}.")
         data = _held_data(h)
         h.delete()
     return data
@@ -268,7 +268,7 @@ def ask(room_id: int, visitor: Visitor, body: str) -> dict:
 def question(question_id: int) -> dict:
     q = Question.objects.filter(pk=question_id).first()
     if q is None:
-        raise ProtocolError(ErrorCode.QUESTION_NOT_FOUND, f"No question {question_id}.")
+        raise ModerationError(ErrorCode.QUESTION_NOT_FOUND, f"No question {question_id}.")
     return _question_data(q)
 
 
@@ -277,7 +277,7 @@ def vote(question_id: int, user_id: int, up: bool) -> dict:
     with transaction.atomic():
         q = Question.objects.select_for_update().filter(pk=question_id).first()
         if q is None or q.status not in (Question.Status.APPROVED, Question.Status.ANSWERED):
-            raise ProtocolError(ErrorCode.QUESTION_NOT_FOUND, f"No question {question_id}.")
+            raise ModerationError(ErrorCode.QUESTION_NOT_FOUND, f"No question {question_id}.")
         if up:
             try:
                 with transaction.atomic():
@@ -295,7 +295,7 @@ def vote(question_id: int, user_id: int, up: bool) -> dict:
 def set_question_status(question_id: int, status: str) -> dict:
     updated = Question.objects.filter(pk=question_id).update(status=status)
     if not updated:
-        raise ProtocolError(ErrorCode.QUESTION_NOT_FOUND, f"No question {question_id}.")
+        raise ModerationError(ErrorCode.QUESTION_NOT_FOUND, f"No question {question_id}.")
     return _question_data(Question.objects.get(pk=question_id))
 
 
