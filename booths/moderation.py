@@ -14,7 +14,7 @@ from hallserver.realtime.frames import event
 from hallserver.realtime.hub import hub
 
 from .actions import Session, action, publish_message, tell_moderators
-from .models import Question, Roadshow, Room, Sanction
+from .models import Question, Room, Sanction
 from .permissions import can
 from .protocol import ErrorCode, ProtocolError, RoomId, RoomRef, Seq, _Data
 from .services import chat
@@ -81,10 +81,6 @@ class AnnounceData(_Data):
     text: Annotated[str, Field(min_length=1, max_length=1000)]
 
 
-class RoadshowRef(_Data):
-    roadshow: Annotated[int, Field(ge=1)]
-
-
 class NoData(_Data):
     pass
 
@@ -149,6 +145,11 @@ def _need_user(session: Session) -> None:
 async def _audit(session: Session, name: str, **kw) -> None:
     entry = await mod.audit(session.visitor, name, **kw)
     await tell_moderators(kw.get("room"), "mod.action", entry, hall=kw.get("hall"))
+
+
+#: For other apps' moderation actions (e.g. streaming's ``roadshow.end``): write the audit log
+#: and tell the moderators, as every action here does.
+audit_action = _audit
 
 
 async def room_changed(room: RoomInfo, state: dict) -> None:
@@ -338,25 +339,6 @@ async def _public_rooms_of_hall(hall_id: int) -> list[int]:
         Room.objects.filter(hall_id=hall_id, kind__in=[Room.Kind.LOBBY, Room.Kind.BOOTH,
                                                         Room.Kind.ROADSHOW])
         .values_list("pk", flat=True)))()
-
-
-@action("roadshow.end", RoadshowRef)
-async def roadshow_end(session: Session, data: RoadshowRef) -> dict:
-    from channels.db import database_sync_to_async
-
-    room_id = await database_sync_to_async(lambda: Room.objects.filter(
-        roadshow_id=data.roadshow).values_list("pk", flat=True).first())()
-    if room_id is None:
-        raise ProtocolError(ErrorCode.ROADSHOW_NOT_FOUND, f"No roadshow {data.roadshow}.")
-    room = await _room(session, room_id, "roadshow.end", "end this roadshow")
-    show, _ = await mod.set_roadshow_state(data.roadshow, Roadshow.State.ENDED)
-    from streaming.roadshows import stop_media  # the media worker closes its connections
-
-    await stop_media(show)
-    await hub.publish(room.id, event("roadshow.state", {"roadshow": show, "room": room.id,
-                                                        "state": Roadshow.State.ENDED}))
-    await _audit(session, "roadshow.end", room=room, details={"roadshow": show})
-    return {}
 
 
 # --- console -------------------------------------------------------------------------------------

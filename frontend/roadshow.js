@@ -7,7 +7,7 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import { html, ErrorBox, Loading } from "./components.js";
 import { t, formatDateTime } from "./i18n.js";
 import { api } from "./api.js";
-import { ws, staffsBooth } from "./store.js";
+import { ws, staffsBooth, user } from "./store.js";
 import { useRoom } from "./room.js";
 import { ChatPanel } from "./chat.js";
 import { Video } from "./call.js";
@@ -184,13 +184,21 @@ function Replay({ roadshowId }) {
   `;
 }
 
-function Stage({ roadshow, boothId, roomState }) {
+/** Whether the user moderates the rooms of hall ``hallId`` (and may end its roadshows). */
+function keepsHall(hallId) {
+  const me = user.value;
+  if (!me) return false;
+  return Boolean(me.admin || (me.moderator && (me.moderated_hall === null || me.moderated_hall === hallId)));
+}
+
+function Stage({ roadshow, boothId, hallId, roomState }) {
   const [live, setLive] = useState(roadshow.state);
   const [stream, setStream] = useState(null);
   const [hlsUrl, setHlsUrl] = useState(null);
   const [presenting, setPresenting] = useState(null);
   const [error, setError] = useState(null);
   const staff = staffsBooth(boothId);
+  const keeper = !staff && keepsHall(hallId); // moderators end a roadshow, they do not present
 
   useEffect(
     () =>
@@ -303,7 +311,11 @@ function Stage({ roadshow, boothId, roomState }) {
         ${live === "live" &&
         html`<button type="button" class="button" data-testid="roadshow-present" onClick=${() => present("camera")}>${t("roadshow.present_camera")}</button>
           <button type="button" class="button button-quiet" data-testid="roadshow-screen" onClick=${() => present("screen")}>${t("roadshow.present_screen")}</button>
-          <button type="button" class="button button-danger" data-testid="roadshow-finish" onClick=${() => run("roadshow.finish")}>${t("roadshow.finish")}</button>`}
+          <button type="button" class="button button-danger" data-testid="roadshow-finish" onClick=${() => run("roadshow.end")}>${t("roadshow.finish")}</button>`}
+      </div>`}
+      ${keeper && live === "live" &&
+      html`<div class="call-actions" data-testid="moderator-controls">
+        <button type="button" class="button button-danger" data-testid="roadshow-end" onClick=${() => run("roadshow.end")}>${t("roadshow.finish")}</button>
       </div>`}
       <${Reactions} roadshowId=${roadshow.id} live=${live === "live"} />
       <${ErrorBox} error=${error} onDismiss=${() => setError(null)} />
@@ -311,12 +323,12 @@ function Stage({ roadshow, boothId, roomState }) {
   `;
 }
 
-function RoadshowRoom({ roadshow, boothId }) {
+function RoadshowRoom({ roadshow, boothId, hallId }) {
   const roomState = useRoom(roadshow.room);
   return html`
     <div class="roadshow-layout">
       <div class="roadshow-main">
-        <${Stage} roadshow=${roadshow} boothId=${boothId} roomState=${roomState} />
+        <${Stage} roadshow=${roadshow} boothId=${boothId} hallId=${hallId} roomState=${roomState} />
         <${QaPanel} roomId=${roadshow.room} joined=${roomState.status === "joined"} />
       </div>
       <${ChatPanel} roomState=${roomState} roomId=${roadshow.room} />
@@ -338,7 +350,7 @@ export function RoadshowPage({ boothId, roadshowId }) {
   return html`
     <div class="roadshow-page">
       <p class="crumbs"><a href=${`/booth/${booth.id}`}>← ${booth.name}</a></p>
-      <${RoadshowRoom} key=${roadshow.id} roadshow=${roadshow} boothId=${booth.id} />
+      <${RoadshowRoom} key=${roadshow.id} roadshow=${roadshow} boothId=${booth.id} hallId=${booth.hall} />
     </div>
   `;
 }

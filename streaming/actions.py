@@ -10,6 +10,7 @@ from channels.db import database_sync_to_async
 
 from booths.actions import Session, action
 from booths.models import Booth
+from booths.permissions import can
 from booths.protocol import ErrorCode, ProtocolError
 from hallserver.realtime.frames import event
 
@@ -30,15 +31,26 @@ from .protocol import (
 from .turn import ice_servers
 
 
-def need_user(session: Session) -> dict:
+def person(session: Session) -> dict:
+    """The caller, who must be logged in or a guest."""
     if session.visitor is None:
         raise ProtocolError(ErrorCode.AUTH_REQUIRED, "Log in or enter as a guest first.")
     return {"id": session.visitor.id, "name": session.visitor.name}
 
 
-def need_staff(session: Session, booth: int) -> dict:
-    user = need_user(session)
-    if booth not in session.visitor.staff_of:
+def need_user(session: Session, permission: str) -> dict:
+    """The caller, who must be a person with ``permission`` (docs/permissions.md, "Live
+    video"; those not judged at a booth are every person's)."""
+    user = person(session)
+    if not can(session.visitor, permission):
+        raise ProtocolError(ErrorCode.PERM_DENIED, "You may not do this here.")
+    return user
+
+
+def need_staff(session: Session, permission: str, booth: int) -> dict:
+    """The caller, who must have ``permission`` at ``booth`` (a permission of its staff)."""
+    user = person(session)
+    if not can(session.visitor, permission, booth=booth):
         raise ProtocolError(LiveError.CALL_FORBIDDEN, f"You are not staff of booth {booth}.")
     return user
 
@@ -55,14 +67,16 @@ async def need_booth(booth: int) -> None:
 
 @action("call.config", Empty)
 async def call_config(session: Session, data: Empty) -> dict:
+    if not can(session.visitor, "call.config"):  # everyone, today
+        raise ProtocolError(ErrorCode.PERM_DENIED, "You may not make calls here.")
     return {"ice_servers": ice_servers(session.visitor.id if session.visitor else None)}
 
 
 @action("call.listen", ListenData)
 async def call_listen(session: Session, data: ListenData) -> dict:
-    user = need_user(session)
+    user = person(session)
     for booth in data.booths:
-        need_staff(session, booth)
+        need_staff(session, "call.listen", booth)
     service = calls()
     queues, open_calls = [], []
     for booth in data.booths:
@@ -75,16 +89,16 @@ async def call_listen(session: Session, data: ListenData) -> dict:
 
 @action("call.knock", BoothRef)
 async def call_knock(session: Session, data: BoothRef) -> dict:
-    user = need_user(session)
+    user = person(session)
     await need_booth(data.booth)
-    if data.booth in session.visitor.staff_of:
+    if not can(session.visitor, "call.knock", booth=data.booth):
         raise ProtocolError(LiveError.CALL_FORBIDDEN, "You staff this booth.")
     return await calls().knock(session.conn.address, user, data.booth)
 
 
 @action("call.cancel", KnockRef)
 async def call_cancel(session: Session, data: KnockRef) -> dict:
-    need_user(session)
+    need_user(session, "call.cancel")
     await calls().cancel(session.conn.address, data.knock)
     return {}
 
@@ -95,10 +109,10 @@ def participants(call: dict) -> list[dict]:
 
 @action("call.accept", AcceptData)
 async def call_accept(session: Session, data: AcceptData) -> dict:
-    user = need_user(session)
+    user = person(session)
     service = calls()
     knock = await service.knock_of(data.knock)
-    need_staff(session, knock["booth"])
+    need_staff(session, "call.accept", knock["booth"])
     if data.call is not None:
         # Into the caller's call: the newcomer offers to everyone in it.
         call, newcomer = await service.add(session.conn.address, data.call, data.knock)
@@ -113,9 +127,9 @@ async def call_accept(session: Session, data: AcceptData) -> dict:
 
 @action("call.join", CallRef)
 async def call_join(session: Session, data: CallRef) -> dict:
-    user = need_user(session)
+    user = person(session)
     service = calls()
-    need_staff(session, await service.booth_of(data.call))
+    need_staff(session, "call.join", await service.booth_of(data.call))
     call = await service.join(session.conn.address, user, data.call)
     return {"call": call["id"], "booth": call["booth"], "role": "offerer",
             "participants": participants(call), "ice_servers": ice_servers(user["id"])}
@@ -123,17 +137,17 @@ async def call_join(session: Session, data: CallRef) -> dict:
 
 @action("call.decline", KnockRef)
 async def call_decline(session: Session, data: KnockRef) -> dict:
-    need_user(session)
+    person(session)
     service = calls()
     knock = await service.knock_of(data.knock)
-    need_staff(session, knock["booth"])
+    need_staff(session, "call.decline", knock["booth"])
     await service.decline(data.knock)
     return {}
 
 
 @action("call.signal", SignalData)
 async def call_signal(session: Session, data: SignalData) -> dict:
-    need_user(session)
+    need_user(session, "call.signal")
     payload = data.payload()
     await calls().signal(session.conn.address, data.call, payload, to=data.to)
     return {}
@@ -141,14 +155,14 @@ async def call_signal(session: Session, data: SignalData) -> dict:
 
 @action("call.hangup", CallRef)
 async def call_hangup(session: Session, data: CallRef) -> dict:
-    need_user(session)
+    need_user(session, "call.hangup")
     await calls().hangup(session.conn.address, data.call)
     return {}
 
 
 @action("call.resume", CallRef)
 async def call_resume(session: Session, data: CallRef) -> dict:
-    user = need_user(session)
+    user = need_user(session, "call.resume")
     call, me = await calls().resume(session.conn.address, user["id"], data.call)
     others = [p for p in parties_of(call) if p is not me]
     peer = others[0]  # in a call of two, the other party
@@ -174,7 +188,7 @@ def _leads(booth: int, limit: int = 200) -> list[dict]:
 
 @action("lead.create", LeadData)
 async def lead_create(session: Session, data: LeadData) -> dict:
-    user = need_user(session)
+    user = need_user(session, "lead.create")
     await need_booth(data.booth)
     contact, message = data.contact.strip(), data.message.strip()
     name = (data.name or user["name"]).strip()
@@ -192,7 +206,7 @@ async def lead_create(session: Session, data: LeadData) -> dict:
 
 @action("lead.list", BoothRef)
 async def lead_list(session: Session, data: BoothRef) -> dict:
-    need_staff(session, data.booth)
+    need_staff(session, "lead.list", data.booth)
     return {"leads": await _leads(data.booth)}
 
 

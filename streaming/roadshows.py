@@ -20,7 +20,10 @@ from django.conf import settings
 
 from booths.actions import Session, action
 from booths.models import Roadshow, Room
+from booths.moderation import audit_action
+from booths.permissions import can
 from booths.protocol import ErrorCode, ProtocolError
+from booths.services.rooms import directory
 from hallserver.errors import DomainError
 from hallserver.realtime.frames import event
 from hallserver.realtime.hub import hub
@@ -61,13 +64,22 @@ async def roadshow_of(roadshow_id: int) -> dict:
     return row
 
 
-def need_presenter(session: Session, row: dict) -> None:
+def need_presenter(session: Session, permission: str, row: dict) -> None:
+    """The caller must have ``permission`` at the roadshow's booth: its staff, or the
+    roadshow's named presenter."""
     visitor = session.visitor
     if visitor is None:
         raise ProtocolError(ErrorCode.AUTH_REQUIRED, "Log in first.")
-    if row["booth_id"] not in visitor.staff_of and row["presenter_id"] != visitor.id:
+    if not can(visitor, permission, booth=row["booth_id"], presenter=row["presenter_id"]):
         raise ProtocolError(LiveError.ROADSHOW_FORBIDDEN,
                             "Only the booth's staff present this roadshow.")
+
+
+def need_anyone(session: Session, permission: str, row: dict) -> None:
+    """Check a permission that every person (or everyone) has today, at the roadshow's booth."""
+    if not can(session.visitor, permission, booth=row["booth_id"],
+               presenter=row["presenter_id"]):
+        raise ProtocolError(ErrorCode.PERM_DENIED, "You may not do this here.")
 
 
 def need_live(row: dict) -> None:
@@ -116,8 +128,7 @@ async def to_worker(channel: str, message: dict) -> None:
 
 
 async def stop_media(roadshow: int) -> None:
-    """The roadshow ended: its worker closes every connection of it. (Also for other apps that
-    end roadshows, e.g. a moderator's ``roadshow.end``.)"""
+    """The roadshow ended: its worker closes every connection of it."""
     kv = store()
     channel = await kv.get(f"rsworker:{roadshow}")
     await kv.delete(f"rspresenter:{roadshow}")
@@ -130,7 +141,7 @@ async def stop_media(roadshow: int) -> None:
 @action("roadshow.start", RoadshowRef)
 async def roadshow_start(session: Session, data: RoadshowRef) -> dict:
     row = await roadshow_of(data.roadshow)
-    need_presenter(session, row)
+    need_presenter(session, "roadshow.start", row)
     if row["state"] == Roadshow.State.ENDED:
         raise ProtocolError(LiveError.ROADSHOW_ENDED, "This roadshow has ended.")
     if row["state"] == Roadshow.State.SCHEDULED and await _set_state(
@@ -139,21 +150,29 @@ async def roadshow_start(session: Session, data: RoadshowRef) -> dict:
     return {"roadshow": row["id"], "room": row["room"], "state": Roadshow.State.LIVE}
 
 
-@action("roadshow.finish", RoadshowRef)
-async def roadshow_finish(session: Session, data: RoadshowRef) -> dict:
+@action("roadshow.end", RoadshowRef)
+async def roadshow_end(session: Session, data: RoadshowRef) -> dict:
+    """End a live roadshow: its presenter or booth staff, or a moderator of its room."""
     row = await roadshow_of(data.roadshow)
-    need_presenter(session, row)
+    if session.visitor is None:
+        raise ProtocolError(ErrorCode.AUTH_REQUIRED, "Log in first.")
+    room = await directory.get(row["room"]) if row["room"] is not None else None
+    if room is None or not can(session.visitor, "roadshow.end", room,
+                               presenter=row["presenter_id"]):
+        raise ProtocolError(ErrorCode.PERM_DENIED, "You may not end this roadshow here.")
     need_live(row)
     if await _set_state(row["id"], Roadshow.State.LIVE, Roadshow.State.ENDED):
+        # Only the request that moved the state tells the room, stops the media and is audited.
         await announce_state(row, Roadshow.State.ENDED)
         await stop_media(row["id"])
+        await audit_action(session, "roadshow.end", room=room, details={"roadshow": row["id"]})
     return {"roadshow": row["id"], "state": Roadshow.State.ENDED}
 
 
 @action("roadshow.publish", RoadshowOffer)
 async def roadshow_publish(session: Session, data: RoadshowOffer) -> dict:
     row = await roadshow_of(data.roadshow)
-    need_presenter(session, row)
+    need_presenter(session, "roadshow.publish", row)
     need_live(row)
     check_sdp(data.sdp)
     address = session.conn.address
@@ -178,6 +197,7 @@ async def roadshow_publish(session: Session, data: RoadshowOffer) -> dict:
 @action("roadshow.view", RoadshowOffer)
 async def roadshow_view(session: Session, data: RoadshowOffer) -> dict:
     row = await roadshow_of(data.roadshow)
+    need_anyone(session, "roadshow.view", row)
     need_live(row)
     check_sdp(data.sdp)
     channel = await worker_for(row["id"])
@@ -202,6 +222,8 @@ async def _leave(address: str, roadshow: int) -> bool:
 
 @action("roadshow.leave", RoadshowRef)
 async def roadshow_leave(session: Session, data: RoadshowRef) -> dict:
+    if not can(session.visitor, "roadshow.leave"):  # everyone, today
+        raise ProtocolError(ErrorCode.PERM_DENIED, "You may not do this here.")
     if not await _leave(session.conn.address, data.roadshow):
         raise ProtocolError(LiveError.ROADSHOW_NOT_FOUND,
                             f"You neither present nor view roadshow {data.roadshow}.")
@@ -213,6 +235,7 @@ async def roadshow_react(session: Session, data: ReactionData) -> dict:
     if session.visitor is None:
         raise ProtocolError(ErrorCode.AUTH_REQUIRED, "Log in or enter as a guest to react.")
     row = await roadshow_of(data.roadshow)
+    need_anyone(session, "roadshow.react", row)
     need_live(row)
     if row["room"] is not None:
         await hub.publish(row["room"], event("roadshow.reaction", {
@@ -232,6 +255,7 @@ def _recordings(roadshow_id: int) -> list[dict]:
 @action("roadshow.recordings", RoadshowRef)
 async def roadshow_recordings(session: Session, data: RoadshowRef) -> dict:
     row = await roadshow_of(data.roadshow)
+    need_anyone(session, "roadshow.recordings", row)
     return {"recordings": await _recordings(row["id"])}
 
 

@@ -247,7 +247,7 @@ async def test_presenter_to_viewers_through_the_worker_without_reencoding(codec,
         assert reaction["emoji"] == "👏" and reaction["user"]["name"] == "Vic"
 
         # The presenter ends it: everyone in the room hears, the worker lets go.
-        await presenter.ok("roadshow.finish", {"roadshow": rs})
+        await presenter.ok("roadshow.end", {"roadshow": rs})
         assert (await viewers[0].event("roadshow.state"))["state"] == "ended"
         for _ in range(50):
             if rs not in worker.broadcasts:
@@ -360,7 +360,7 @@ async def test_viewers_beyond_webrtc_capacity_watch_hls(codec, settings, tmp_pat
         assert (await _get(f"/hls/{rs + 1000}/index.m3u8"))[0].status_code == 404
 
         # The end of the roadshow ends the stream: players see the end mark and stop.
-        await presenter.ok("roadshow.finish", {"roadshow": rs})
+        await presenter.ok("roadshow.end", {"roadshow": rs})
         for _ in range(50):
             text = (await _get(hls_url(rs)))[1].decode()
             if "#EXT-X-ENDLIST" in text:
@@ -421,7 +421,7 @@ async def test_roadshow_errors():
         assert await staff.error("roadshow.start", {"roadshow": 999999}) == "roadshow.not_found"
         assert await staff.error("roadshow.publish", {"roadshow": rs, "sdp": OFFER}) == \
             "roadshow.not_live"
-        assert await staff.error("roadshow.finish", {"roadshow": rs}) == "roadshow.not_live"
+        assert await staff.error("roadshow.end", {"roadshow": rs}) == "roadshow.not_live"
         assert await viewer.error("roadshow.view", {"roadshow": world["ended"], "sdp": OFFER}) \
             == "roadshow.ended"
         assert await staff.error("roadshow.start", {"roadshow": world["ended"]}) in (

@@ -355,13 +355,77 @@ async def test_roadshow_end(world):
     room = world["rooms"]["roadshow"]
     viewer = await in_room(await make_user("Viewer"), room)
     mod = await client(world["moderator"])
-    await mod.ok("roadshow.end", {"roadshow": world["roadshow"]})
+    assert await mod.ok("roadshow.end", {"roadshow": world["roadshow"]}) == {
+        "roadshow": world["roadshow"], "state": "ended"}
     state = await viewer.event("roadshow.state")
     assert state == {"roadshow": world["roadshow"], "room": room, "state": "ended"}
-    assert await mod.error("roadshow.end", {"roadshow": world["roadshow"]}) == "roadshow.not_live"
+    assert await mod.error("roadshow.end", {"roadshow": world["roadshow"]}) == "roadshow.ended"
     assert await mod.error("roadshow.end", {"roadshow": 999999}) == "roadshow.not_found"
+    (entry,) = await audit_actions("roadshow.end")
+    assert entry["actor_id"] == world["moderator"].pk and entry["room_id"] == room
     await viewer.close()
     await mod.close()
+
+
+@database_sync_to_async
+def roadshow_state(pk: int) -> str:
+    return Roadshow.objects.get(pk=pk).state
+
+
+@database_sync_to_async
+def make_presenter(world: dict):
+    """A named presenter who is not staff of the roadshow's booth."""
+    user = get_user_model().objects.create_user("guestspeaker")
+    Profile.objects.create(user=user, display_name="Guest Speaker", kind="visitor")
+    Roadshow.objects.filter(pk=world["roadshow"]).update(presenter=user)
+    return user
+
+
+@database_sync_to_async
+def make_roadshow_staff(world: dict):
+    """A staff member of the roadshow's booth (who is not its presenter)."""
+    user = get_user_model().objects.create_user("showstaff")
+    Profile.objects.create(user=user, display_name="Show Staff", kind="exhibitor")
+    BoothStaff.objects.create(booth=Roadshow.objects.get(pk=world["roadshow"]).booth, user=user)
+    return user
+
+
+@database_sync_to_async
+def make_far_hall_moderator(world: dict):
+    user = get_user_model().objects.create_user("farmod")
+    Profile.objects.create(user=user, display_name="Far Mod", kind="moderator",
+                           moderated_hall=Hall.objects.exclude(pk=world["hall"]).first())
+    return user
+
+
+async def test_one_roadshow_end_for_presenters_and_moderators(world):
+    """roadshow.end is the one way to end a roadshow: its presenter, its booth's staff and the
+    moderators of its hall may; everyone else is refused and nothing changes."""
+    show = {"roadshow": world["roadshow"]}
+    refused = [
+        (None, "auth.required"),
+        (await make_user("A Guest", "guest"), "perm.denied"),
+        (await make_user("A Visitor"), "perm.denied"),
+        (await make_other_booth_staff(world), "perm.denied"),
+        (await make_far_hall_moderator(world), "perm.denied"),
+    ]
+    for person, code in refused:
+        c = await client(person)
+        assert await c.error("roadshow.end", show) == code, person
+        await c.close()
+    assert await roadshow_state(world["roadshow"]) == "live"
+    assert await audit_actions("roadshow.end") == []
+    enders = [await make_roadshow_staff(world), await make_presenter(world), world["hall_mod"],
+              world["moderator"], world["admin"]]
+    for person in enders:
+        await database_sync_to_async(
+            Roadshow.objects.filter(pk=world["roadshow"]).update)(state="live")
+        c = await client(person)
+        assert (await c.ok("roadshow.end", show))["state"] == "ended", person
+        await c.close()
+        assert await roadshow_state(world["roadshow"]) == "ended"
+    assert [e["actor_id"] for e in await audit_actions("roadshow.end")] == [
+        p.pk for p in enders]
 
 
 async def test_reports_feed_and_console(world):
@@ -581,7 +645,8 @@ def make_other_booth_staff(world: dict):
     """A staff member of a booth other than the world's (booth staff keep only their own)."""
     user = get_user_model().objects.create_user("otherstaff")
     Profile.objects.create(user=user, display_name="Other Staff", kind="exhibitor")
-    other = Booth.objects.exclude(pk=world["booth"].pk).first()
+    show_booth = Roadshow.objects.get(pk=world["roadshow"]).booth_id
+    other = Booth.objects.exclude(pk__in=[world["booth"].pk, show_booth]).first()
     BoothStaff.objects.create(booth=other, user=user)
     return user
 

@@ -166,4 +166,4 @@ async def test_roadshow_through_the_media_worker_process(cluster):
         finally:
             for p in pcs:
                 await p.close()
-            await presenter.call("roadshow.finish", {"roadshow": roadshow})
+            await presenter.call("roadshow.end", {"roadshow": roadshow})

@@ -129,18 +129,6 @@ def kept_rooms(visitor: Visitor) -> list[dict]:
              "slow_mode": r.slow_mode_seconds} for r in qs.order_by("hall_id", "kind", "pk")]
 
 
-@db
-def set_roadshow_state(roadshow_id: int, state: str) -> tuple[int, int | None]:
-    show = Roadshow.objects.filter(pk=roadshow_id).first()
-    if show is None:
-        raise ModerationError(ErrorCode.ROADSHOW_NOT_FOUND, f"No roadshow {roadshow_id}.")
-    if state == Roadshow.State.ENDED and show.state != Roadshow.State.LIVE:
-        raise ModerationError(ErrorCode.ROADSHOW_NOT_LIVE, "This roadshow is not live.")
-    Roadshow.objects.filter(pk=roadshow_id).update(state=state)
-    room = Room.objects.filter(roadshow_id=roadshow_id).values_list("pk", flat=True).first()
-    return show.pk, room
-
-
 # --- reports and held messages -------------------------------------------------------------------
 
 def _report_data(r: Report) -> dict:

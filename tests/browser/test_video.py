@@ -250,6 +250,15 @@ def test_roadshow_from_one_presenter_to_several_viewers(person, live_server_url)
     viewers[0].page.get_by_test_id("react").first.click()
     sync_api.expect(viewers[1].page.get_by_test_id("reaction").first).to_have_text("👏")
 
+    # A moderator gets the same end button (roadshow.end), not the presenter's controls;
+    # viewers get neither.
+    moderator = person()
+    moderator.login("moderator", "moderator-demo", path)
+    sync_api.expect(moderator.page.get_by_test_id("roadshow-end")).to_be_visible()
+    sync_api.expect(moderator.page.get_by_test_id("presenter-controls")).to_have_count(0)
+    sync_api.expect(viewers[0].page.get_by_test_id("roadshow-end")).to_have_count(0)
+
     staff.page.get_by_test_id("roadshow-finish").click()
-    for viewer in (*viewers, third):
+    for viewer in (*viewers, third, moderator):
         sync_api.expect(viewer.page.get_by_test_id("roadshow-offline")).to_be_visible()
+    sync_api.expect(moderator.page.get_by_test_id("roadshow-end")).to_have_count(0)
