@@ -53,6 +53,40 @@ def documented_actions() -> list[str]:
     return names
 
 
+#: The end of an action heading: `` · [booths/actions.py](../booths/actions.py)``.
+HANDLER_LINK = re.compile(r" · \[([a-z_/]+\.py)\]\(\.\./([a-z_/]+\.py)\)\s*$")
+
+
+def documented_handlers() -> dict[str, str]:
+    """Action → the module file its heading names (list items under a heading: the
+    heading's). Every heading that documents an action must name one."""
+    text = re.sub(r"^## Events\n.*?(?=^## )", "", DOC, flags=re.M | re.S)
+    found: dict[str, str] = {}
+    for heading, body in subsections(text):
+        if "event" in heading.lower():
+            continue
+        names = re.findall(r"`([a-z_]+(?:\.[a-z_]+)?)`", heading)
+        names += re.findall(r"^- `([a-z_]+(?:\.[a-z_]+)?)` `data`", body, re.M)
+        if not names:
+            continue
+        link = HANDLER_LINK.search(heading)
+        assert link, f"the heading {heading!r} does not name its handler's module"
+        assert link.group(1) == link.group(2), f"the link of {heading!r} goes elsewhere"
+        found.update(dict.fromkeys(names, link.group(1)))
+    return found
+
+
+def module_file(module: str) -> str:
+    return module.replace(".", "/") + ".py"
+
+
+def misnamed_handlers(documented: dict[str, str], handlers: dict) -> dict[str, tuple]:
+    """Actions whose documented module is not their handler's: name → (doc, code)."""
+    return {name: (path, module_file(handlers[name].__module__))
+            for name, path in documented.items()
+            if name in handlers and path != module_file(handlers[name].__module__)}
+
+
 def documented_events() -> set[str]:
     """Events: ``### `` headings under "## Events", and list items ``- `name` ...`` of every
     subsection whose heading says "events"."""
@@ -116,6 +150,28 @@ def test_action_headings_are_exactly_the_actions_and_their_handlers():
     documented = documented_actions()
     assert len(documented) == len(set(documented))
     assert set(documented) == set(ACTIONS) == set(actions.HANDLERS)
+
+
+def test_each_action_names_the_module_of_its_handler():
+    documented = documented_handlers()
+    assert set(documented) == set(actions.HANDLERS), "an action's heading names no module"
+    assert misnamed_handlers(documented, actions.HANDLERS) == {}
+    for path in set(documented.values()):
+        assert (ROOT / path).is_file(), path
+
+
+def test_a_moved_handler_is_caught():
+    """The check above compares with each handler's real module, so moving a handler without
+    its line in protocol.md fails."""
+    documented = documented_handlers()
+
+    async def moved(session, data):
+        return {}
+
+    moved.__module__ = "booths.somewhere_else"
+    handlers = {**actions.HANDLERS, "chat.send": moved}
+    assert misnamed_handlers(documented, handlers) == {
+        "chat.send": ("booths/actions.py", "booths/somewhere_else.py")}
 
 
 def test_event_headings_are_exactly_the_events_the_server_emits():
