@@ -180,6 +180,8 @@ async def _keeps(session: Session) -> list[int] | None:
 async def chat_report(session: Session, data: ReportData) -> dict:
     _need_user(session)
     room = session.joined(data.room)
+    if not can(session.visitor, "chat.report", room):
+        raise _deny("report messages")
     await session.content_limit("chat.report")
     report = await mod.create_report(room.id, data.seq, session.visitor, data.reason)
     await tell_moderators(room, "mod.report", report)
