@@ -1,5 +1,6 @@
 """The permission matrix: which role may do what. docs/permissions.md is rendered from it
-(tests/test_permissions.py checks they agree and enumerates every role and permission).
+(tests/test_moderation.py and tests/test_live_permissions.py check they agree and try every
+role on the guarded actions).
 
 A person's role depends on where they act: booth staff are staff in their own booth's rooms
 only, a hall moderator is a moderator in the rooms of their hall only; elsewhere both are
