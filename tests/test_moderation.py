@@ -673,11 +673,14 @@ async def test_release_by_staff_of_another_booth_is_refused_and_changes_nothing(
     assert await author.ok("chat.send", {"room": room, "body": "spamlink one"}) == {"held": True}
     assert await author.ok("chat.send", {"room": room, "body": "spamlink two"}) == {"held": True}
     first, second = await held_ids()
-    outsider = await client(await make_other_booth_staff(world))
-    for approve in (False, True):
-        for held in (first, second):
-            assert await outsider.error("mod.release", {"held": held, "approve": approve}) \
-                == "perm.denied"
+    outsiders = [await client(await make_other_booth_staff(world)),
+                 await client(await make_far_hall_moderator(world)),
+                 await client(await make_user("Plain Visitor"))]
+    for outsider in outsiders:
+        for approve in (False, True):
+            for held in (first, second):
+                assert await outsider.error("mod.release", {"held": held, "approve": approve}) \
+                    == "perm.denied"
     assert await held_ids() == [first, second]
     assert await audit_actions("mod.release") == []
     # The booth's own staff may release and discard, and each is audited.
@@ -689,5 +692,5 @@ async def test_release_by_staff_of_another_booth_is_refused_and_changes_nothing(
     assert [(e["actor_id"], e["room_id"], e["details"]["approve"]) for e in entries] == [
         (world["exhibitor"].pk, room, True), (world["exhibitor"].pk, room, False)]
     assert await staff.error("mod.release", {"held": first, "approve": True}) == "held.not_found"
-    for c in (author, outsider, staff):
+    for c in (author, staff, *outsiders):
         await c.close()
