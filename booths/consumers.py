@@ -7,14 +7,17 @@ parses frames, answers errors and hands bytes to the connection.
 from __future__ import annotations
 
 import logging
+import time
 
 from channels.db import database_sync_to_async
 from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
+from hallserver import logs, metrics
 from hallserver.realtime.connection import DirectConnection, QueuedConnection
-from hallserver.realtime.frames import OutFrame, event, reply_error, reply_ok
+from hallserver.realtime.frames import OutFrame, event, reply_error, reply_ok, tally
+from hallserver.realtime.handshake import ARRIVED
 from hallserver.realtime.hub import hub
 from hallserver.realtime.server import DIRECT_EXTENSION
 
@@ -24,6 +27,13 @@ from .services.identity import visitor_for
 from .services.moderation import ban_of
 
 log = logging.getLogger(__name__)
+slog = logs.get_logger(__name__)
+
+
+def _send(conn, text: str) -> None:
+    """Write a frame meant for this connection alone (counted for its close line)."""
+    conn.write(OutFrame(text))
+    conn.count_out(text)
 
 
 class HallConsumer(AsyncWebsocketConsumer):
@@ -69,6 +79,7 @@ class HallConsumer(AsyncWebsocketConsumer):
         await handler(message)
 
     async def connect(self) -> None:
+        arrived = self.scope.get(ARRIVED) or time.perf_counter()
         await hub.start()
         user = self.scope.get("user")
         authenticated = user is not None and user.is_authenticated
@@ -83,6 +94,7 @@ class HallConsumer(AsyncWebsocketConsumer):
             conn = QueuedConnection(self.base_send, conf["SEND_QUEUE_FRAMES"], user_id)
         log.debug("connection %s (%s) for user %s", conn.id, type(conn).__name__, user_id)
         hub.attach(conn)
+        logs.bind_connection(conn.id, user_id)
         client = self.scope.get("client")
         self.session = session = Session(conn, visitor, client[0] if client else None)
         conn.meta = session
@@ -96,7 +108,8 @@ class HallConsumer(AsyncWebsocketConsumer):
                 self.refuse(conn, "too_many_connections",
                             "Too many open connections for this user; close another tab.", 4009)
                 return
-        conn.write(OutFrame(event("session.ready", session.ready_event())))
+        _send(conn, event("session.ready", session.ready_event()))
+        metrics.HANDSHAKE_SECONDS.observe(time.perf_counter() - arrived)
         # The handshake's headers, cookies, Django session and user are not needed any more
         # (the session holds the visitor): 2-3 KB per open socket otherwise.
         self.scope = {key: self.scope[key] for key in self.KEPT_SCOPE if key in self.scope}
@@ -113,20 +126,29 @@ class HallConsumer(AsyncWebsocketConsumer):
         if session is None:
             return
         self.session = None
+        conn = session.conn
         try:
             await session.close()
         finally:
-            if isinstance(session.conn, QueuedConnection):
-                session.conn.stop()
-            session.conn.closed = True
+            if isinstance(conn, QueuedConnection):
+                conn.stop()
+            conn.closed = True
+            frames_in, bytes_in = tally(conn.received)
+            frames_out, bytes_out = tally(conn.sent)
+            slog.info("connection closed", code=code,
+                      duration=round(time.monotonic() - conn.opened, 3),
+                      frames_in=frames_in, bytes_in=bytes_in,
+                      frames_out=frames_out, bytes_out=bytes_out)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None):
         session = self.session
         if session is None:
             return
         conn = session.conn
+        conn.count_in(text_data if text_data is not None else bytes_data or b"")
         limit = settings.HALLSERVER["MAX_FRAME_BYTES"]
-        request_id = None
+        request_id = action = None
+        started = time.perf_counter()
         try:
             if text_data is None:
                 raise ProtocolError(ErrorCode.FRAME_MALFORMED, "Send JSON text frames.")
@@ -136,17 +158,22 @@ class HallConsumer(AsyncWebsocketConsumer):
                 raise ProtocolError(ErrorCode.FRAME_TOO_LARGE,
                                     f"Frames have at most {limit} bytes.")
             frame = parse_frame(text_data)
-            request_id = frame.id
+            request_id, action = frame.id, frame.action
             data = await session.handle(frame.action, frame.data)
-            conn.write(OutFrame(reply_ok(request_id, data)))
+            _send(conn, reply_ok(request_id, data))
         except ProtocolError as exc:
             rid = exc.request_id if exc.request_id is not None else request_id
-            conn.write(OutFrame(reply_error(rid, exc.code, exc.message, exc.extra)))
+            _send(conn, reply_error(rid, exc.code, exc.message, exc.extra))
+            metrics.error_reply(exc.code)
+            slog.info("request refused", action=metrics.label_of(action), code=exc.code,
+                      request=rid)
         except Exception:
             log.exception("action failed (request %r)", request_id)
-            conn.write(OutFrame(reply_error(request_id, ErrorCode.SERVER_ERROR,
-                                            "Something went wrong on the server; try again.")))
+            _send(conn, reply_error(request_id, ErrorCode.SERVER_ERROR,
+                                    "Something went wrong on the server; try again."))
+            metrics.error_reply(ErrorCode.SERVER_ERROR)
         finally:
+            metrics.frame_received(action, time.perf_counter() - started)
             hooks, session.after_reply = session.after_reply, []
             for hook in hooks:
                 hook()

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import environ
 
+from hallserver import logs
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -42,6 +44,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost: logs every 4xx answer, including those of the middleware below (CSRF).
+    "hallserver.logs.RefusalLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -168,6 +172,11 @@ HALLSERVER = {
     "MAX_CONNECTIONS_PER_USER": env.int("HALLSERVER_MAX_CONNECTIONS_PER_USER", default=5),
     # Seconds the word filter list is cached per process.
     "WORD_FILTER_CACHE": env.float("HALLSERVER_WORD_FILTER_CACHE", default=5.0),
+    # Who may read /metrics: client networks (loopback and private ones by default) and, if
+    # set, a bearer token they must also send.
+    "METRICS_ALLOW": env.list("HALLSERVER_METRICS_ALLOW", default=[
+        "127.0.0.0/8", "::1/128", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7"]),
+    "METRICS_TOKEN": env.str("HALLSERVER_METRICS_TOKEN", default=""),
 }
 
 # --- Auth, i18n, static --------------------------------------------------------------------------
@@ -192,14 +201,12 @@ PROXY_HEADERS = env.bool("HALLSERVER_PROXY_HEADERS", default=False)
 # Serve /static/ from the ASGI app itself (demo and tests). Behind nginx, set this false.
 SERVE_STATIC = env.bool("HALLSERVER_SERVE_STATIC", default=True)
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env.str("HALLSERVER_LOG_LEVEL", default="INFO")},
-    "loggers": {"daphne": {"level": "WARNING"}, "django.channels.server": {"level": "WARNING"}},
-}
+# --- Logs and metrics (docs/operations.md) ------------------------------------------------------
+# Structured lines through structlog: "console" (readable, the default) or "json" (one object
+# per line); stdlib logging calls are rendered the same way.
+LOG_FORMAT = env.str("HALLSERVER_LOG_FORMAT", default="console")
+LOGGING = logs.logging_config(LOG_FORMAT, env.str("HALLSERVER_LOG_LEVEL", default="INFO"))
+logs.configure_structlog()
 
 # --- Live video (streaming/; issue #4) ------------------------------------------------------------
 # Browser ICE servers: HALLSERVER_ICE_SERVERS is a JSON list of RTCIceServer objects without

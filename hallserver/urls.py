@@ -3,6 +3,7 @@ from django.urls import include, path
 from django.views.generic.base import RedirectView
 
 from booths import views
+from hallserver import metrics
 from hallserver.api import api
 from streaming.urls import hls_urlpatterns
 
@@ -20,6 +21,8 @@ urlpatterns = [
     path("api/booths/<int:booth_id>", views.booth_view),
     # The django-ninja API; the explicit api/ paths above still answer first until they move.
     path("api/", api.urls),
+    # Prometheus text for this process (hallserver/metrics.py: who may read it).
+    path("metrics", metrics.view),
     path("favicon.ico", RedirectView.as_view(url="/static/app/favicon.svg", permanent=True)),
     path("", views.page),
     path("login", views.page),

@@ -14,3 +14,20 @@ class StreamingConfig(AppConfig):
 
         if actions.on_session_closed not in CLOSE_HOOKS:
             CLOSE_HOOKS.append(actions.on_session_closed)
+
+        # Read when /metrics is scraped: what this process holds anyway.
+        from hallserver import metrics
+
+        from .calls import calls_here
+        from .roadshows import connections_in_role
+
+        metrics.register_callback(
+            "hallserver_calls", "Open booth calls with a participant connected to this "
+            "process.", calls_here)
+        metrics.register_callback(
+            "hallserver_roadshow_viewers", "Connections of this process viewing a roadshow "
+            "over WebRTC (through a media worker; HLS viewers are not counted).",
+            lambda: connections_in_role("viewer"))
+        metrics.register_callback(
+            "hallserver_roadshow_presenters", "Connections of this process presenting a "
+            "roadshow.", lambda: connections_in_role("presenter"))

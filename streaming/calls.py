@@ -782,3 +782,9 @@ def calls() -> CallService:
         _services.clear()
         service = _services[id(kv)] = CallService(kv)
     return service
+
+
+def calls_here() -> int:
+    """Open calls with at least one participant connected to this process (a metric)."""
+    return len({c for service in _services.values() for local in service.local.values()
+                for c in local.calls})

@@ -263,3 +263,9 @@ async def connection_closed(address: str) -> None:
     for roadshow in list(_local.get(address, {})):
         await _leave(address, roadshow)
     _local.pop(address, None)
+
+
+def connections_in_role(role: str) -> int:
+    """Connections of this process presenting (``presenter``) or viewing (``viewer``) a
+    roadshow through a media worker (a metric)."""
+    return sum(1 for roles in _local.values() for r in roles.values() if r == role)

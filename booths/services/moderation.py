@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from datetime import timedelta
 
+import structlog
 from channels.db import database_sync_to_async as db
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
@@ -28,6 +29,8 @@ from ..models import (
 from .chat import MESSAGE_FIELDS, message_data
 from .identity import Visitor, display_name
 from .rooms import RoomInfo
+
+log = structlog.get_logger(__name__)
 
 
 def _user_ref(user_id: int | None, name: str | None) -> dict | None:
@@ -52,6 +55,8 @@ def audit(actor: Visitor, action: str, *, target: int | None = None,
         actor_id=actor.id, action=action, target_id=target, room_id=room.id if room else None,
         hall_id=room.hall_id if room else hall, details=details or {}, reason=reason,
     )
+    log.info("moderator action", action=action, actor=actor.id, target=target,
+             room=room.id if room else None, hall=entry.hall_id, audit=entry.pk)
     return _audit_data(entry)
 
 

@@ -24,6 +24,7 @@ import redis.asyncio as aioredis
 from django.conf import settings
 from redis.exceptions import NoScriptError
 
+from hallserver import metrics
 from hallserver.realtime.frames import event
 from hallserver.realtime.hub import Hub, spawn
 
@@ -500,6 +501,7 @@ class PresenceService:
                 data["joined"] = [u for u in pending.joined.values() if u["id"] is not None]
                 data["left"] = [u for u in pending.left.values() if u["id"] is not None]
             await self.hub.publish(room.id, event("presence.update", data))
+            metrics.PRESENCE_ROOM_FLUSHES.inc()
         except Exception:
             log.exception("presence flush failed for room %s", room.id)
 
@@ -509,6 +511,7 @@ class PresenceService:
             if lobby is not None:
                 data = {"hall": hall_id, "counts": counts}
                 await self.hub.publish(lobby, event("hall.counts", data))
+                metrics.PRESENCE_HALL_FLUSHES.inc()
         except Exception:
             log.exception("counts flush failed for hall %s", hall_id)
 

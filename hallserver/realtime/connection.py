@@ -11,13 +11,15 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
+import time
 from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from twisted.internet.tcp import Server as _TCP_SERVER
 
-from .frames import OutFrame, event
+from .. import metrics
+from .frames import TALLY_FRAME, OutFrame, event, utf8_len
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +32,8 @@ Send = Callable[[dict[str, Any]], Awaitable[None]]
 class Connection:
     """State the hub keeps per socket. Subclasses decide how bytes reach the socket."""
 
-    __slots__ = ("address", "closed", "id", "meta", "pending", "rooms", "seen", "user_id")
+    __slots__ = ("address", "closed", "id", "meta", "opened", "pending", "received", "rooms",
+                 "seen", "sent", "user_id")
 
     def __init__(self, user_id: int | None = None) -> None:
         self.id = next(_ids)
@@ -45,6 +48,20 @@ class Connection:
         self.address = ""
         # Free slot for the layer above (the consumer's session).
         self.meta: Any = None
+        # For the log line at close: when it opened, and frames and bytes received and sent
+        # as tallies (frames.tally). Room frames are credited per room when the connection
+        # leaves it (Hub.leave), not per frame.
+        self.opened = time.monotonic()
+        self.received = 0
+        self.sent = 0
+
+    def count_in(self, data: str | bytes) -> None:
+        """Tally one inbound frame."""
+        self.received += TALLY_FRAME + (utf8_len(data) if isinstance(data, str) else len(data))
+
+    def count_out(self, text: str) -> None:
+        """Tally one frame written to this connection alone (a reply, an event to it)."""
+        self.sent += TALLY_FRAME + utf8_len(text)
 
     # --- delivery -----------------------------------------------------------------------------
     def deliver(self, room: int, seq: int | None, frame: OutFrame) -> None:
@@ -87,6 +104,7 @@ class Connection:
     def close_slow(self) -> None:
         if self.closed:
             return
+        metrics.SLOW_CLIENT_CLOSES.inc()
         log.info("closing slow consumer connection %s (user %s)", self.id, self.user_id)
         self._write_last(OutFrame(event("session.closing", {"code": "slow_consumer"})))
         self.close(CLOSE_SLOW_CONSUMER)

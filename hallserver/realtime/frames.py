@@ -7,6 +7,20 @@ from typing import Any
 import orjson
 from autobahn.websocket.protocol import PreparedMessage
 
+#: Frames and bytes sent or received are tallied in one integer (one add per frame, or per
+#: fan-out): the frame count above this bit, the byte count below it (see :func:`tally`).
+TALLY_FRAME = 1 << 48
+
+
+def utf8_len(text: str) -> int:
+    """UTF-8 length of ``text``, without encoding it when it is ASCII (known in O(1))."""
+    return len(text) if text.isascii() else len(text.encode())
+
+
+def tally(packed: int) -> tuple[int, int]:
+    """``(frames, bytes)`` of a tally made of ``TALLY_FRAME + nbytes`` additions."""
+    return packed // TALLY_FRAME, packed % TALLY_FRAME
+
 
 def dumps(obj: Any) -> str:
     """Serialise a frame to JSON text (orjson; non-str keys allowed)."""

@@ -21,12 +21,16 @@ would keep its wrapper with every connection: see
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from channels.routing import ProtocolTypeRouter
 from django.urls import URLPattern
 
 _ARRIVAL = "hallserver.handshake"
+#: Scope key: ``time.perf_counter()`` when the connection reached the application (for the
+#: handshake latency metric).
+ARRIVED = "hallserver.arrived"
 
 
 class _Arrival:
@@ -62,7 +66,8 @@ class HandshakeStack:
 
     async def __call__(self, scope, receive, send):
         arrival: list[tuple] = []
-        await self.stack({**scope, _ARRIVAL: arrival}, receive, send)
+        await self.stack({**scope, _ARRIVAL: arrival, ARRIVED: time.perf_counter()}, receive,
+                         send)
         if not arrival:
             return None  # the middleware answered the connection itself (e.g. a bad origin)
         app, scope, receive, send = arrival.pop()

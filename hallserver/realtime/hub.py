@@ -29,7 +29,7 @@ from typing import Any
 from channels.layers import get_channel_layer
 
 from .connection import Connection
-from .frames import OutFrame, event
+from .frames import TALLY_FRAME, OutFrame, event, utf8_len
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +80,11 @@ class RoomState:
     early: dict[int, OutFrame] = field(default_factory=dict)
     gap_task: asyncio.Task | None = None
     idle_handle: asyncio.TimerHandle | None = None
+    # Frames and bytes fanned out here (a tally, see frames.tally), and its value when each
+    # member joined: a leaving member is credited the difference, so per-connection counts
+    # cost one add per fan-out instead of one per recipient.
+    sent: int = 0
+    marks: dict[Connection, int] = field(default_factory=dict)
 
 
 class Hub:
@@ -200,6 +205,7 @@ class Hub:
         conn.begin_sync(room)
         conn.rooms.add(room)
         state.members.add(conn)
+        state.marks.setdefault(conn, state.sent)
 
     def leave(self, conn: Connection, room: int) -> None:
         conn.forget_room(room)
@@ -207,6 +213,9 @@ class Hub:
         if state is None:
             return
         state.members.discard(conn)
+        mark = state.marks.pop(conn, None)
+        if mark is not None:
+            conn.sent += state.sent - mark
         if not state.members and state.idle_handle is None:
             state.idle_handle = asyncio.get_running_loop().call_later(
                 UNSUBSCRIBE_GRACE, self._unsubscribe_if_idle, room
@@ -275,8 +284,11 @@ class Hub:
     def _write_everyone(self, data: dict) -> None:
         """Process op ``everyone``: write ``data["frame"]`` to every local socket."""
         frame = OutFrame(data["frame"])
+        size = TALLY_FRAME + utf8_len(frame.text)
         for conn in self.connections.values():
             conn.write(frame)
+            conn.sent += size  # expo-wide announcements are rare
+        self.delivered += len(self.connections)
 
     async def to_connection(self, address: str, text: str) -> bool:
         """Send a frame to one socket by its ``conn.address``; False if the address is bad."""
@@ -330,6 +342,8 @@ class Hub:
         for conn in list(local):
             if frame is not None:
                 conn.write(frame)
+                conn.count_out(text)
+                self.delivered += 1
             if control is not None:
                 handler = self.control_handlers.get(control.get("op", ""))
                 if handler is None:
@@ -341,6 +355,8 @@ class Hub:
         conn = self.connections.get(message["conn"])
         if conn is not None:
             conn.write(OutFrame(message["frame"]))
+            conn.count_out(message["frame"])
+            self.delivered += 1
 
     def on_room_frame(self, room: int, seq: int | None, text: str) -> None:
         state = self.rooms.get(room)
@@ -377,9 +393,12 @@ class Hub:
 
     def _fan_out(self, state: RoomState, seq: int | None, frame: OutFrame) -> None:
         room = state.room
-        for conn in state.members:
+        members = state.members
+        for conn in members:
             conn.deliver(room, seq, frame)
-        self.delivered += len(state.members)
+        if members:
+            self.delivered += len(members)
+            state.sent += TALLY_FRAME + utf8_len(frame.text)
 
     async def _fill_gap(self, state: RoomState) -> None:
         try:
