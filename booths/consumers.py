@@ -120,6 +120,7 @@ class HallConsumer(AsyncWebsocketConsumer):
         conn.write(OutFrame(event("session.closing", {"code": code, "message": message,
                                                        **details})))
         conn.close(close_code)
+        slog.info("connection refused", code=code, close_code=close_code)
 
     async def disconnect(self, code: int) -> None:
         session = self.session

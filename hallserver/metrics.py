@@ -85,10 +85,12 @@ UNKNOWN = "unknown"
 # --- per-action children, made once --------------------------------------------------------------
 
 @functools.cache
-def _known_actions() -> frozenset[str]:
-    from booths.protocol import ACTIONS
+def _protocol():
+    """booths.protocol, whose ``ACTIONS`` and ``ALL_ERROR_CODES`` are the live sets of
+    registered actions and error codes (the bounded label values)."""
+    from booths import protocol
 
-    return frozenset(ACTIONS)
+    return protocol
 
 
 @functools.cache
@@ -108,14 +110,7 @@ def _error_child(code: str):
 
 def label_of(action: str | None) -> str:
     """``action`` if it is a registered action, else ``unknown`` (a bounded label set)."""
-    if action is None:
-        return UNKNOWN
-    known = _known_actions()
-    if action not in known:
-        _known_actions.cache_clear()  # an app may register actions late (tests do)
-        if action not in _known_actions():
-            return UNKNOWN
-    return action
+    return action if action is not None and action in _protocol().ACTIONS else UNKNOWN
 
 
 def frame_received(action: str | None, seconds: float | None) -> None:
@@ -127,9 +122,8 @@ def frame_received(action: str | None, seconds: float | None) -> None:
 
 
 def error_reply(code: str) -> None:
-    from booths.protocol import ALL_ERROR_CODES
-
-    _error_child(code if code in ALL_ERROR_CODES else "other").inc()
+    """Count one error reply (codes nobody registered count as ``other``)."""
+    _error_child(code if code in _protocol().ALL_ERROR_CODES else "other").inc()
 
 
 # --- state read at collect time ------------------------------------------------------------------

@@ -357,6 +357,18 @@ async def test_refused_action_line(world, json_log):
     assert closed["conn_id"] == line["conn_id"]
 
 
+async def test_refused_connection_line(world, settings, json_log):
+    settings.HALLSERVER = {**settings.HALLSERVER, "MAX_CONNECTIONS_PER_USER": 1}
+    first = await WsClient(world["Bob"]).connect()
+    second, closing = await raw_connect(world["Bob"])
+    assert json.loads(closing)["data"]["code"] == "too_many_connections"
+    assert (await second.receive_output())["code"] == 4009
+    await first.close()
+    [line] = json_log("connection refused")
+    assert (line["code"], line["close_code"]) == ("too_many_connections", 4009)
+    assert line["user_id"] == world["Bob"].pk
+
+
 async def test_moderator_action_line(world, json_log):
     staff = await WsClient(world["exhibitor"]).connect()
     await staff.ok("mod.slow_mode", {"room": world["room"], "seconds": 10})
