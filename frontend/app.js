@@ -9,7 +9,7 @@ import { installRouter, location$, matchRoute } from "./router.js";
 import { LobbyPage } from "./lobby.js";
 import { BoothPage } from "./booth.js";
 import { LoginPage } from "./login.js";
-import { ModeratePage } from "./moderate.js"; // moderation: the console
+import { ModeratePage } from "./moderate/index.js"; // moderation: the console
 import { SessionGate } from "./moderation.js"; // moderation: bans, announcements, kicks
 import { RoadshowPage } from "./roadshow.js"; // live video (issue #4)
 

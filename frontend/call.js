@@ -5,7 +5,7 @@
 
 import { useEffect, useRef, useState } from "preact/hooks";
 import { html, ErrorBox } from "./components.js";
-import { t, formatTime, lang } from "./i18n.js";
+import { t, plural, formatTime, lang } from "./i18n.js";
 import { user } from "./store.js";
 import { loginHref } from "./router.js";
 import { ws } from "./store.js";
@@ -77,7 +77,7 @@ function CallView({ c }) {
         <${Video} stream=${c.local} muted=${true} testid="call-local-video" label=${t("call.local_video")} />
       </div>
       ${people.length > 1 &&
-      html`<p class="muted small" data-testid="call-participants">${t("call.participants", { n: c.participants.length })}</p>`}
+      html`<p class="muted small" data-testid="call-participants">${plural("call.participants", c.participants.length)}</p>`}
       <div class="call-actions">
         <button type="button" class="button button-danger" data-testid="call-hangup" onClick=${hangup}>
           ${people.length > 1 ? t("call.leave") : t("call.hangup")}

@@ -7,7 +7,7 @@
 
 import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
 import { html, ErrorBox } from "./components.js";
-import { t, formatTime } from "./i18n.js";
+import { t, plural, formatTime, formatDateTime } from "./i18n.js";
 import { ws, user } from "./store.js";
 import { loginHref, navigate } from "./router.js";
 import { keepsRoom, muteIn, setMute, kickNotice, useNow, clockOf, Icon } from "./moderation.js";
@@ -102,7 +102,7 @@ function Message({ msg, mine, signedIn, keeper }) {
   const when = typeof msg.ts === "number" ? new Date(msg.ts * 1000) : null;
   const time =
     when &&
-    html`<time class="msg-time" datetime=${when.toISOString()} title=${when.toLocaleString()}>
+    html`<time class="msg-time" datetime=${when.toISOString()} title=${formatDateTime(when)}>
       ${formatTime(msg.ts)}
     </time>`;
 
@@ -346,7 +346,7 @@ function Restriction({ mute, readOnly, wait, now, slowMode }) {
     const key = wait.kind === "rate" ? "chat.rate_wait" : "chat.slow_wait";
     return html`<p class="composer-note composer-wait" role="status" data-testid="chat-wait" data-kind=${wait.kind}>
       ${t(key, { n: seconds })}
-      ${wait.kind === "slow" && slowMode > 0 && html` ${t("chat.slow_mode", { n: slowMode })}`}
+      ${wait.kind === "slow" && slowMode > 0 && html` ${plural("chat.slow_mode", slowMode)}`}
     </p>`;
   }
   return null;
@@ -478,13 +478,13 @@ function Composer({ roomId, room, joined }) {
           data-testid="chat-counter"
         >
           ${t("chat.counter", { n: length, max })}
-          ${over > 0 && html` · ${t("chat.too_long_hint", { n: over })}`}
+          ${over > 0 && html` · ${plural("chat.too_long_hint", over)}`}
         </span>
         ${slowMode > 0 &&
         !waiting &&
         !disabled &&
         html`<span class="muted small" data-testid="chat-slow-mode">
-          <${Icon} name="clock" size=${14} /> ${t("chat.slow_mode", { n: slowMode })}
+          <${Icon} name="clock" size=${14} /> ${plural("chat.slow_mode", slowMode)}
         </span>`}
         ${keeper &&
         (room?.read_only || room?.slow_mode > 0) &&
@@ -555,7 +555,7 @@ export function ChatPanel({ roomState, roomId }) {
           <${Icon} name="lock" size=${12} /> ${t("chat.read_only_badge")}
         </span>`}
         ${room?.slow_mode > 0 &&
-        html`<span class="badge" title=${t("chat.slow_mode", { n: room.slow_mode })}>
+        html`<span class="badge" title=${plural("chat.slow_mode", room.slow_mode)}>
           <${Icon} name="clock" size=${12} /> ${t("chat.slow_mode_badge", { n: room.slow_mode })}
         </span>`}
       </div>
@@ -622,7 +622,7 @@ export function PresencePanel({ roomState }) {
       html`<p class="muted small">${t("presence.empty")}</p>`}
       ${anonymous > 0 &&
       html`<p class="muted small" data-testid="presence-anonymous">
-        ${t("presence.anonymous", { n: anonymous })}
+        ${plural("presence.anonymous", anonymous)}
       </p>`}
       ${!users &&
       presence.count > 0 &&

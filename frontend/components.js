@@ -1,7 +1,8 @@
-// Shared pieces of the UI: the header, the connection indicator, avatars, error boxes.
+// Shared pieces of the UI: the header, the connection indicator, the language picker, avatars,
+// error boxes, and the building blocks of the consoles (panels, count badges, toasts).
 
 import { h } from "preact";
-import { useEffect, useState } from "preact/hooks";
+import { useCallback, useEffect, useRef, useState } from "preact/hooks";
 import htm from "htm";
 import { t, lang, setLanguage, LANGUAGES, errorText, localName } from "./i18n.js";
 import { ws, user, expo, setUser, mayModerate } from "./store.js";
@@ -205,6 +206,57 @@ export function NotFound() {
       <h1>${t("notfound.title")}</h1>
       <p>${t("notfound.text")}</p>
       <p><a href="/">${t("booth.back")}</a></p>
+    </div>
+  `;
+}
+
+// --- console building blocks (the moderator console; the exhibitor console reuses them) ---------
+
+/**
+ * A titled panel: a <section> labelled by its <h2>. `extra` goes to the right of the title;
+ * further props (data-testid, data-*) land on the section, `sectionRef` is its ref.
+ */
+export function Panel({ id, title, class: cls = "", extra, sectionRef, children, ...rest }) {
+  return html`
+    <section class="panel mod-panel ${cls}" aria-labelledby=${id} ref=${sectionRef} ...${rest}>
+      <div class="panel-head">
+        <h2 id=${id}>${title}</h2>
+        ${extra}
+      </div>
+      ${children}
+    </section>
+  `;
+}
+
+/** A small number beside a panel title, highlighted while it is not zero. */
+export function CountBadge({ count, testid }) {
+  return html`<span class="count-badge ${count ? "is-hot" : ""}" data-testid=${testid}>${count}</span>`;
+}
+
+/** One short-lived message at the bottom of the screen ("Muted Ada until 14:05"). */
+export function useToast() {
+  const [toast, setToast] = useState(null);
+  const timer = useRef(null);
+  const show = useCallback((text, kind = "ok") => {
+    clearTimeout(timer.current);
+    setToast({ text, kind, id: Date.now() });
+    timer.current = setTimeout(() => setToast(null), 6000);
+  }, []);
+  useEffect(() => () => clearTimeout(timer.current), []);
+  return [toast, show, () => setToast(null)];
+}
+
+/** The live region that shows the toast of useToast(). */
+export function Toast({ toast, onClose }) {
+  return html`
+    <div class="mod-toast-region" role="status" aria-live="polite" data-testid="mod-toast-region">
+      ${toast &&
+      html`<div class="mod-toast mod-toast-${toast.kind}" key=${toast.id} data-testid="mod-toast">
+        <span>${toast.text}</span>
+        <button type="button" class="button button-small button-quiet" onClick=${onClose} aria-label=${t("error.dismiss")}>
+          ×
+        </button>
+      </div>`}
     </div>
   `;
 }

@@ -5,6 +5,7 @@ import { signal } from "@preact/signals";
 import { html, Avatar, ErrorBox, Loading, NotFound } from "./components.js";
 import {
   t,
+  plural,
   localName,
   countryName,
   formatClock,
@@ -152,10 +153,10 @@ function HallCard({ hall, selected }) {
         <span class="hall-card-name">${localName(hall)}</span>
         ${hall.description && html`<span class="hall-card-desc">${hall.description}</span>`}
         <span class="hall-card-meta">
-          <span>${t("lobby.booth_count", { n: hall.booth_count ?? booths?.length ?? 0 })}</span>
+          <span>${plural("lobby.booth_count", hall.booth_count ?? booths?.length ?? 0)}</span>
           ${live !== null &&
           html`<span class="live-pill ${live > 0 ? "is-live" : ""}" data-testid="hall-count">
-            <span class="live-dot" aria-hidden="true"></span>${t("lobby.here_now", { n: live })}
+            <span class="live-dot" aria-hidden="true"></span>${plural("lobby.here_now", live)}
           </span>`}
         </span>
       </a>
@@ -339,7 +340,7 @@ export function LobbyPage({ hallId }) {
   if (searching) {
     boothsBlock = html`
       <p class="muted" role="status" data-testid="search-status">
-        ${search.loading ? t("app.loading") : t("lobby.results", { n: search.count })}
+        ${search.loading ? t("app.loading") : plural("lobby.results", search.count)}
       </p>
       <${ErrorBox} error=${search.error} />
       ${search.results && search.results.length === 0 && !search.loading &&

@@ -4,7 +4,7 @@
 
 import { useEffect, useState } from "preact/hooks";
 import { html, ErrorBox } from "./components.js";
-import { t, formatTime } from "./i18n.js";
+import { t, plural, formatTime } from "./i18n.js";
 import { ws, user } from "./store.js";
 import { loginHref } from "./router.js";
 import { keepsRoom } from "./moderation.js";
@@ -53,7 +53,7 @@ function Question({ q, canModerate, signedIn, onChange }) {
         type="button"
         class="qa-vote ${q.voted ? "is-voted" : ""}"
         aria-pressed=${q.voted ? "true" : "false"}
-        aria-label=${t("qa.vote_label", { n: q.votes })}
+        aria-label=${plural("qa.vote_label", q.votes)}
         disabled=${busy || !signedIn}
         onClick=${() =>
           run("qa.vote", { question: q.id, up: !q.voted }, (r) =>

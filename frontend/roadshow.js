@@ -5,7 +5,7 @@
 
 import { useEffect, useRef, useState } from "preact/hooks";
 import { html, ErrorBox, Loading } from "./components.js";
-import { t, formatDateTime } from "./i18n.js";
+import { t, plural, formatDateTime } from "./i18n.js";
 import { api } from "./api.js";
 import { ws, staffsBooth, user } from "./store.js";
 import { useRoom } from "./room.js";
@@ -290,10 +290,10 @@ function Stage({ roadshow, boothId, hallId, roomState }) {
       <div class="panel-head">
         <h1 data-testid="roadshow-title">${roadshow.title}</h1>
         <span class="badge badge-${live}" data-testid="roadshow-state">${t(`roadshow.state.${live}`)}</span>
-        <span class="count-pill" title=${t("roadshow.viewers")}>
+        <span class="count-pill" title=${plural("roadshow.viewers", roomState.presence.count)}>
           <span class="live-dot" aria-hidden="true"></span>
           <span data-testid="roadshow-viewers">${roomState.presence.count}</span>
-          <span class="visually-hidden"> ${t("roadshow.viewers")}</span>
+          <span class="visually-hidden"> ${plural("roadshow.viewers", roomState.presence.count)}</span>
         </span>
       </div>
       <p class="muted small">${formatDateTime(roadshow.starts_at)} · ${roadshow.presenter_name}</p>
