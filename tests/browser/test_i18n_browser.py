@@ -6,12 +6,14 @@ its default, and pages that fit a phone's width in every language.
 from __future__ import annotations
 
 import re
+import uuid
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
 
 from .conftest import api_get
+from .test_chat_browser import send
 
 pytestmark = pytest.mark.browser
 
@@ -39,7 +41,9 @@ CHECK_TABLES = """
   const report = {};
   for (const [code, table] of Object.entries(tables)) {
     const categories = new Intl.PluralRules(code).resolvedOptions().pluralCategories.slice().sort();
-    const problems = { missing: [], extra: [], shape: [], placeholders: [], categories: [], empty: [], same: [] };
+    const problems = {
+      missing: [], extra: [], shape: [], placeholders: [], categories: [], empty: [], same: [],
+    };
     for (const key of Object.keys(en)) if (!(key in table)) problems.missing.push(key);
     for (const key of Object.keys(table)) if (!(key in en)) problems.extra.push(key);
     for (const [key, value] of Object.entries(table)) {
@@ -76,6 +80,10 @@ def _russian_category(n: int) -> str:
         return "few"
     return "many"
 
+
+# 5 March 2026, 14:30 local time, as the UI writes a date and time.
+MARCH_5 = """async () =>
+    (await import("/static/app/i18n.js")).formatDateTime(new Date(2026, 2, 5, 14, 30))"""
 
 RU_VISITORS = {"one": "посетитель", "few": "посетителя", "many": "посетителей"}
 RU_BOOTHS = {"one": "стенд", "few": "стенда", "many": "стендов"}
@@ -152,7 +160,7 @@ def test_russian_and_german_pages_and_plurals(visitor, live_server_url, quiet_bo
     live = page.locator(
         f"[data-testid=hall-card][data-hall-id='{booth['hall']}'] [data-testid=hall-count]"
     )
-    expect(live).to_have_text(re.compile(r"^\s*[1-9]\d* \w+\s*$"))
+    expect(live).to_have_text(re.compile(r"^\s*[1-9]\d* \S+\s*$"))
     shown = int(live.inner_text().split()[0])
     expect(live).to_have_text(re.compile(rf"{shown} {RU_VISITORS[_russian_category(shown)]}"))
 
@@ -170,9 +178,7 @@ def test_russian_and_german_pages_and_plurals(visitor, live_server_url, quiet_bo
         "11 посетителей", "22 посетителя", "112 посетителей",
     ]
     assert phrases([1.5]) == ["1,5 посетителя"]  # "other": fractions
-    month = page.evaluate(
-        """async () => (await import("/static/app/i18n.js")).formatDateTime(new Date(2026, 2, 5, 14, 30))"""
-    )
+    month = page.evaluate(MARCH_5)
     assert "мар" in month and "14:30" in month
 
     # The booth page in Russian.
@@ -185,10 +191,10 @@ def test_russian_and_german_pages_and_plurals(visitor, live_server_url, quiet_bo
     expect(page.locator("html")).to_have_attribute("lang", "de")
     expect(page.get_by_test_id("connection-state")).to_have_text("Verbunden")
     expect(page.get_by_test_id("chat-anonymous")).to_contain_text("Sie sehen anonym zu")
-    assert phrases([1, 3, 5, 21]) == ["1 Person da", "3 Personen da", "5 Personen da", "21 Personen da"]
-    month = page.evaluate(
-        """async () => (await import("/static/app/i18n.js")).formatDateTime(new Date(2026, 2, 5, 14, 30))"""
-    )
+    assert phrases([1, 3, 5, 21]) == [
+        "1 Person da", "3 Personen da", "5 Personen da", "21 Personen da",
+    ]
+    month = page.evaluate(MARCH_5)
     assert "März" in month and "14:30" in month
     page.goto(live_server_url + "/")
     v.wait_connected()
@@ -216,35 +222,54 @@ def _fits_phone(page: Page, what: str, shots: Path) -> None:
 @pytest.mark.parametrize("code", LANGS)
 def test_pages_fit_a_phone_in_every_language(chromium, live_server_url, quiet_booths, code,
                                              tmp_path_factory):
-    """Lobby, booth page and moderator console at 390 px: nothing scrolls sideways.
-    Screenshots land in the test's temporary directory (pytest prints its base with -v)."""
+    """Lobby, booth page (as a guest who chats) and moderator console (with that message in
+    its feed) at 390 px: nothing scrolls sideways. Screenshots land in the test's temporary
+    directory (phone-<code>*/ under pytest's base temporary directory)."""
     shots = tmp_path_factory.mktemp(f"phone-{code}")
-    context = chromium.new_context(viewport=PHONE, locale="en-US", is_mobile=True, has_touch=True)
-    try:
+    booth_path = f"/booth/{quiet_booths[3]['id']}"
+    contexts = []
+    errors: list[str] = []
+
+    def phone() -> Page:
+        context = chromium.new_context(viewport=PHONE, locale="en-US", is_mobile=True,
+                                       has_touch=True)
         context.add_init_script(f"localStorage.setItem('hallserver.lang', '{code}')")
+        contexts.append(context)
         page = context.new_page()
-        errors: list[str] = []
         page.on("pageerror", lambda exc: errors.append(str(exc)))
+        return page
 
-        page.goto(live_server_url + "/")
-        page.wait_for_function("() => window.hallserver?.connected === true")
-        expect(page.locator("html")).to_have_attribute("lang", code)
-        expect(page.get_by_test_id("booth-card").first).to_be_visible()
-        _fits_phone(page, "lobby", shots)
+    try:
+        console = phone()
+        console.goto(f"{live_server_url}/login?next=/moderate")
+        console.get_by_test_id("login-username").fill("moderator")
+        console.get_by_test_id("login-password").fill("moderator-demo")
+        console.get_by_test_id("login-submit").click()
+        console.wait_for_url(live_server_url + "/moderate")
+        expect(console.locator("html")).to_have_attribute("lang", code)
+        expect(console.get_by_test_id("mod-feed")).to_have_attribute("data-live", "true")
 
-        page.goto(f"{live_server_url}/booth/{quiet_booths[3]['id']}")
-        expect(page.get_by_test_id("chat")).to_have_attribute("data-state", "joined")
-        _fits_phone(page, "booth", shots)
+        guest = phone()
+        guest.goto(f"{live_server_url}/login?next={booth_path}")
+        guest.get_by_test_id("guest-name").fill("Phone Philippa")
+        guest.get_by_test_id("guest-submit").click()
+        guest.wait_for_url(live_server_url + booth_path)
+        expect(guest.get_by_test_id("chat")).to_have_attribute("data-state", "joined")
+        text = f"Hallo {uuid.uuid4().hex[:8]}"
+        send(guest, text)
+        _fits_phone(guest, "booth", shots)
 
-        page.goto(f"{live_server_url}/login?next=/moderate")
-        page.get_by_test_id("login-username").fill("moderator")
-        page.get_by_test_id("login-password").fill("moderator-demo")
-        page.get_by_test_id("login-submit").click()
-        page.wait_for_url(live_server_url + "/moderate")
-        expect(page.get_by_test_id("mod-feed")).to_have_attribute("data-live", "true")
-        expect(page.get_by_test_id("room-row").first).to_be_visible()
-        expect(page.get_by_test_id("audit-entry").first.or_(page.locator(".mod-audit .empty"))).to_be_visible()
-        _fits_phone(page, "moderate", shots)
+        guest.goto(live_server_url + "/")
+        guest.wait_for_function("() => window.hallserver?.connected === true")
+        expect(guest.get_by_test_id("booth-card").first).to_be_visible()
+        _fits_phone(guest, "lobby", shots)
+
+        expect(console.get_by_test_id("feed-item").filter(has_text=text)).to_have_count(1)
+        expect(console.get_by_test_id("room-row").first).to_be_visible()
+        audit = console.get_by_test_id("audit-entry").first
+        expect(audit.or_(console.locator(".mod-audit .empty"))).to_be_visible()
+        _fits_phone(console, "moderate", shots)
         assert not errors, errors
     finally:
-        context.close()
+        for context in contexts:
+            context.close()
