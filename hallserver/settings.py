@@ -12,6 +12,7 @@ import os
 from pathlib import Path
 
 import environ
+from csp.constants import NONCE, NONE, SELF
 
 from hallserver import logs
 
@@ -39,6 +40,9 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "channels",
+    # The HTTP API: ninja's own static files for its Swagger UI at /api/docs (not a CDN).
+    "ninja",
+    "csp",
     "booths",
     "streaming",
 ]
@@ -47,6 +51,8 @@ MIDDLEWARE = [
     # Outermost: logs every 4xx answer, including those of the middleware below (CSRF).
     "hallserver.logs.RefusalLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "hallserver.api.ApiErrorMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -255,3 +261,59 @@ LIVE_VIDEO = {
     "WORKER_MODE": env.str("HALLSERVER_MEDIA_WORKER_MODE",
                            default="external" if REDIS_URL else "inline"),
 }
+
+# --- HTTP API, security headers, throttles and health (issue 10) -------------------------------
+# Throttles of the HTTP API (the `limits` notation, moving windows shared through Redis):
+# guest entries per client address, login attempts per address, and wrong passwords per
+# account name from any address (a refused login does not check the password at all).
+HALLSERVER.update(
+    RATE_GUEST_ADDRESS=env.str("HALLSERVER_RATE_GUEST_ADDRESS", default="20/minute"),
+    RATE_LOGIN_ADDRESS=env.str("HALLSERVER_RATE_LOGIN_ADDRESS", default="30/minute"),
+    RATE_LOGIN_ACCOUNT=env.str("HALLSERVER_RATE_LOGIN_ACCOUNT", default="10/10minutes"),
+    # Seconds each check of /readyz (database, Redis, channel layer) may take.
+    READY_TIMEOUT=env.float("HALLSERVER_READY_TIMEOUT", default=2.0),
+)
+# CSRF and Origin refusals: the API's JSON error under /api/, Django's page elsewhere.
+CSRF_FAILURE_VIEW = "hallserver.api.csrf_failure"
+
+# HTTPS. Behind a proxy that terminates TLS, HALLSERVER_HTTPS_PROXY_HEADER names the header
+# it sets to "https" on HTTPS requests (e.g. X-Forwarded-Proto; the proxy must always set or
+# overwrite it). HSTS is only sent on HTTPS requests.
+_https_header = env.str("HALLSERVER_HTTPS_PROXY_HEADER", default="")
+if _https_header:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_" + _https_header.upper().replace("-", "_"), "https")
+SECURE_HSTS_SECONDS = env.int("HALLSERVER_HSTS_SECONDS", default=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("HALLSERVER_HSTS_INCLUDE_SUBDOMAINS", default=False)
+SECURE_HSTS_PRELOAD = env.bool("HALLSERVER_HSTS_PRELOAD", default=False)
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env.bool("HALLSERVER_SECURE_COOKIES",
+                                                      default=False)
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = env.str("HALLSERVER_REFERRER_POLICY", default="same-origin")
+X_FRAME_OPTIONS = "DENY"
+
+# Content-Security-Policy (django-csp). The browser UI is ES modules from /static/ with one
+# inline import map, which carries the per-response nonce; its WebSocket and HLS requests go
+# to this origin ('self' covers ws: and wss: here), HLS plays from blob: URLs through Media
+# Source Extensions, with hls.js's worker from a blob:. Booth logos may come from any HTTPS
+# site. HALLSERVER_CSP_REPORT_ONLY sends the policy as Content-Security-Policy-Report-Only.
+_csp = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:", "blob:", *env.list("HALLSERVER_CSP_IMG_SRC",
+                                                       default=["https:"])],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "media-src": [SELF, "blob:"],
+        "worker-src": [SELF, "blob:"],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
+if env.bool("HALLSERVER_CSP_REPORT_ONLY", default=False):
+    CONTENT_SECURITY_POLICY_REPORT_ONLY = _csp
+else:
+    CONTENT_SECURITY_POLICY = _csp

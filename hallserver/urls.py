@@ -11,15 +11,9 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("recordings/", include("streaming.urls")),
     path("hls/", include((hls_urlpatterns, "hls"))),
-    path("api/session", views.session),
-    path("api/login", views.login_view),
-    path("api/guest", views.guest_view),
-    path("api/logout", views.logout_view),
-    path("api/expo", views.expo_view),
-    path("api/halls/<int:hall_id>", views.hall_view),
-    path("api/booths", views.booths_view),
-    path("api/booths/<int:booth_id>", views.booth_view),
-    # The django-ninja API; the explicit api/ paths above still answer first until they move.
+    # The HTTP API (django-ninja: booths/api.py and the other apps' routers), its OpenAPI
+    # document at /api/openapi.json and interactive docs at /api/docs. /healthz and /readyz
+    # are answered before Django (hallserver/health.py).
     path("api/", api.urls),
     # Prometheus text for this process (hallserver/metrics.py: who may read it).
     path("metrics", metrics.view),

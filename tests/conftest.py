@@ -29,7 +29,9 @@ def redis_url() -> Iterator[str]:
 
 # Tests send bursts of messages from one user; the rate limit tests set their own limits.
 GENEROUS_LIMITS = {"RATE_CHAT_USER": "1000/second", "RATE_CHAT_ADDRESS": "1000/second",
-                   "RATE_ACTIONS_CONNECTION": "1000/second"}
+                   "RATE_ACTIONS_CONNECTION": "1000/second",
+                   "RATE_GUEST_ADDRESS": "1000/second", "RATE_LOGIN_ADDRESS": "1000/second",
+                   "RATE_LOGIN_ACCOUNT": "1000/second"}
 
 
 @pytest.fixture(autouse=True)

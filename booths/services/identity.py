@@ -4,9 +4,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db import transaction
+from django.utils.crypto import get_random_string
 
 from ..models import BoothStaff, Profile
+
+GUEST_NAME_MAX = 40
+
+
+class InvalidGuestName(ValueError):
+    """A guest's display name must have 1 to GUEST_NAME_MAX characters."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,3 +65,23 @@ async def visitor_for_id(user_id: int) -> Visitor:
     visitor = await database_sync_to_async(visitor_for)(user)
     assert visitor is not None
     return visitor
+
+
+def guest_name(raw: str) -> str:
+    """A guest's display name with its whitespace collapsed; InvalidGuestName if it is empty
+    or longer than GUEST_NAME_MAX characters."""
+    name = " ".join(raw.split())
+    if not 1 <= len(name) <= GUEST_NAME_MAX:
+        raise InvalidGuestName(f"Choose a display name of 1 to {GUEST_NAME_MAX} characters.")
+    return name
+
+
+def create_guest(name: str) -> AbstractBaseUser:
+    """A new guest account (no password) with the display name ``guest_name(name)``."""
+    name = guest_name(name)
+    with transaction.atomic():
+        user = get_user_model().objects.create_user(
+            username=f"guest-{get_random_string(12).lower()}", password=None
+        )
+        Profile.objects.create(user=user, display_name=name, kind=Profile.Kind.GUEST)
+    return user
