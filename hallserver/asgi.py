@@ -19,6 +19,7 @@ from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E40
 from django.conf import settings  # noqa: E402
 
 from booths.routing import websocket_urlpatterns  # noqa: E402
+from hallserver.health import HealthEndpoints  # noqa: E402
 from hallserver.realtime.auth import HallAuthMiddlewareStack  # noqa: E402
 from hallserver.realtime.handshake import (  # noqa: E402
     HandshakeStack,
@@ -31,6 +32,8 @@ if settings.SERVE_STATIC:
     from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
 
     http_app = ASGIStaticFilesHandler(django_asgi_app)
+# /healthz and /readyz are answered before Django (no middleware, no host check).
+http_app = HealthEndpoints(http_app)
 
 application = TypeRouter(
     {
