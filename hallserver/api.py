@@ -19,6 +19,7 @@ import json
 import math
 from typing import Any
 
+import orjson
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.middleware.csrf import REASON_BAD_ORIGIN, REASON_BAD_REFERER
 from django.shortcuts import render
@@ -183,7 +184,8 @@ def status_code(status: int, reason: str = "") -> tuple[str, str]:
 class ApiErrorMiddleware(MiddlewareMixin):
     """Under /api/, turn any error answer that is not already JSON (an unknown path's 404,
     ninja's 405, Django's 400 for a bad Host, a server error's 500) into the API's error
-    shape, keeping the status and the headers that matter (``Allow``, ``Retry-After``)."""
+    shape. The answer keeps its status and headers (``Allow``, the security headers); only
+    its body and type change."""
 
     def process_response(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
         if (response.status_code < 400 or not is_api_path(request)
@@ -194,11 +196,11 @@ class ApiErrorMiddleware(MiddlewareMixin):
         code, message = status_code(status, response.reason_phrase)
         if status == 405 and response.has_header("Allow"):
             message = f"{message} Allowed: {response['Allow']}."
-        answer = error_response(status, code, message)
-        for header in ("Allow", "Retry-After"):
-            if response.has_header(header):
-                answer[header] = response[header]
-        return answer
+        response.content = orjson.dumps({"error": {"code": code, "message": message}})
+        response["Content-Type"] = "application/json"
+        if response.has_header("Content-Length"):
+            response["Content-Length"] = str(len(response.content))
+        return response
 
 
 # Domain routers. Each app's ``api.py`` defines ``router``; add it here.

@@ -146,6 +146,7 @@ def test_errors_outside_the_api_stay_html(client):
 @pytest.mark.parametrize(("method", "path"), UNSAFE_OPERATIONS)
 def test_every_unsafe_operation_needs_the_csrf_token(method, path):
     client, token = csrf_client()
+    assert token  # the cookie is there; the header is not
     assert_error(client.generic(method, path, "{}", content_type="application/json"), 403,
                  "csrf.failed")
     response = client.generic(method, path, "{}", content_type="application/json",

@@ -496,3 +496,33 @@ def test_media_worker_runs_hallserver_media_worker(services: dict[str, dict[str,
     assert env.get("HALLSERVER_MEDIA_WORKER_MODE") == "external"
     assert environment(services["web1"]).get("HALLSERVER_MEDIA_WORKER_MODE") == "external"
     assert depends_on(worker)["redis"]["condition"] == "service_healthy"
+
+
+# --- health checks and the client address ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", WEB_SERVICES)
+def test_web_health_check_probes_readyz(services: dict[str, dict[str, Any]], name: str) -> None:
+    check = services[name]["healthcheck"]
+    test = " ".join(check["test"]) if isinstance(check["test"], list) else check["test"]
+    assert f"http://127.0.0.1:{WEB_PORT}/readyz" in test
+    # Longer than HALLSERVER_READY_TIMEOUT (2 s by default), so /readyz can name what failed.
+    assert seconds(check["timeout"]) > 2
+
+
+def test_nginx_waits_for_healthy_web_services(services: dict[str, dict[str, Any]]) -> None:
+    deps = depends_on(services["nginx"])
+    for web in WEB_SERVICES:
+        assert deps[web]["condition"] == "service_healthy"
+
+
+@pytest.mark.parametrize("location", [r"location\s+/\s", r"location\s+/ws/"])
+def test_nginx_sets_the_forwarded_address_rather_than_appending(
+    nginx_config: str, location: str
+) -> None:
+    # daphne takes the first X-Forwarded-For address as the client's: appending to what the
+    # client sent ($proxy_add_x_forwarded_for) would let it pick its own address.
+    block = nginx_block(nginx_config, location)
+    headers = {args[0].lower(): args[1] for args in directives(block, "proxy_set_header")}
+    assert headers["x-forwarded-for"] == "$remote_addr"
+    assert headers["x-forwarded-proto"] == "$scheme"
