@@ -59,6 +59,14 @@ class Visitor:
         self.page = context.new_page()
         self.page_errors: list[str] = []
         self.page.on("pageerror", lambda exc: self.page_errors.append(str(exc)))
+        # Whatever the Content-Security-Policy refuses is a failure too (Chromium reports it
+        # on the console: "Refused to ... because it violates the following Content Security
+        # Policy directive ...").
+        self.page.on("console", self._csp_violation)
+
+    def _csp_violation(self, message: sync_api.ConsoleMessage) -> None:
+        if "Content Security Policy" in message.text:
+            self.page_errors.append(message.text)
 
     def goto(self, path: str) -> sync_api.Page:
         self.page.goto(self.base_url + path)
