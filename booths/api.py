@@ -7,7 +7,6 @@ costly runs (booths/services/ratelimit.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any, Literal
 
 from django.contrib.auth import authenticate, login, logout
@@ -21,8 +20,7 @@ from hallserver.api import COMMON_ERRORS, UNSAFE_ERRORS, ApiError, ErrorOut, rat
 from . import runtime
 from .models import Booth, Profile, Roadshow
 from .services import expo
-from .services.identity import GUEST_NAME_MAX, InvalidGuestName, create_guest, visitor_for
-from .services.ratelimit import LimitsUnavailable
+from .services.identity import GUEST_NAME_MAX, create_guest, visitor_for
 
 router = Router()
 
@@ -166,20 +164,11 @@ def client_address(request: HttpRequest) -> str:
     return request.META.get("REMOTE_ADDR") or "unknown"
 
 
-def _throttle(check: Callable[[], float | None], message: str) -> None:
-    """Run a rate-limit check: 429 when it answers a wait, 503 when its storage (Redis) does
-    not answer (nothing is let through unthrottled)."""
-    try:
-        wait = check()
-    except LimitsUnavailable as exc:
-        raise ApiError(503, "server.unavailable",
-                       "The server cannot count requests right now; try again shortly.") from exc
+def _throttle(wait: float | None, message: str) -> None:
+    """429 when a rate-limit check answered a wait. (When its storage, Redis, does not
+    answer, the check raises ``server.unavailable``, a 503: nothing is let through.)"""
     if wait is not None:
         raise rate_limited(wait, message)
-
-
-def _not_found(exc: expo.NotFound) -> ApiError:
-    return ApiError(404, f"{exc.what}.not_found", str(exc))
 
 
 THROTTLED = {429: ErrorOut, 503: ErrorOut}
@@ -200,11 +189,11 @@ def login_view(request: HttpRequest, body: LoginIn):
     """Log in with a user name and password. Throttled per client address and, for wrong
     passwords, per account name (429 `rate.limited`, before any password is checked)."""
     limits = runtime.limits()
-    _throttle(lambda: limits.login_attempt(client_address(request), body.username),
+    _throttle(limits.login_attempt(client_address(request), body.username),
               "Too many login attempts; wait before trying again.")
     user = authenticate(request, username=body.username, password=body.password)
     if user is None:
-        _throttle(lambda: limits.login_failed(body.username), "")  # counts, never refuses
+        limits.login_failed(body.username)
         raise ApiError(400, "auth.invalid", "Wrong user name or password.")
     login(request, user)
     return {"user": _me(request)}
@@ -215,13 +204,9 @@ def login_view(request: HttpRequest, body: LoginIn):
 def guest_view(request: HttpRequest, body: GuestIn):
     """Enter as a guest: a new account with only a display name, logged in. Throttled per
     client address (429 `rate.limited`)."""
-    limits = runtime.limits()
-    _throttle(lambda: limits.guest_entry(client_address(request)),
+    _throttle(runtime.limits().guest_entry(client_address(request)),
               "Too many guests from this address; wait before entering again.")
-    try:
-        user = create_guest(body.name)
-    except InvalidGuestName as exc:
-        raise ApiError(400, "guest.invalid_name", str(exc)) from exc
+    user = create_guest(body.name)
     login(request, user, backend="django.contrib.auth.backends.ModelBackend")
     return {"user": _me(request)}
 
@@ -239,20 +224,14 @@ def logout_view(request: HttpRequest):
             exclude_unset=True, tags=["directory"])
 def expo_view(request: HttpRequest):
     """The expo, its halls and its roadshows (404 `expo.not_found` before one is set up)."""
-    try:
-        return expo.overview(visitor_for(request.user))
-    except expo.NotFound as exc:
-        raise _not_found(exc) from exc
+    return expo.overview(visitor_for(request.user))
 
 
 @router.get("/halls/{int:hall_id}", response={200: HallBooths, 404: ErrorOut, **COMMON_ERRORS},
             tags=["directory"])
 def hall_view(request: HttpRequest, hall_id: int):
     """A hall and its booths (404 `hall.not_found`)."""
-    try:
-        return expo.hall(hall_id)
-    except expo.NotFound as exc:
-        raise _not_found(exc) from exc
+    return expo.hall(hall_id)
 
 
 @router.get("/booths", response={200: BoothSearch, 400: ErrorOut, **COMMON_ERRORS},
@@ -267,7 +246,4 @@ def booths_view(request: HttpRequest, filters: Query[BoothFilters]):
             tags=["directory"])
 def booth_view(request: HttpRequest, booth_id: int):
     """A booth's details (404 `booth.not_found`)."""
-    try:
-        return expo.booth(booth_id, visitor_for(request.user))
-    except expo.NotFound as exc:
-        raise _not_found(exc) from exc
+    return expo.booth(booth_id, visitor_for(request.user))

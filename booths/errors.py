@@ -43,3 +43,12 @@ class ChatError(DomainError):
 
 class ModerationError(DomainError):
     """Moderation data is missing or in the wrong state (no such user, report, question...)."""
+
+
+class DirectoryError(DomainError):
+    """The expo directory has no such expo, hall or booth (``expo.not_found``,
+    ``hall.not_found``, ``booth.not_found``: HTTP API codes, docs/api.md)."""
+
+
+class AccountError(DomainError):
+    """Guest entry refused (``guest.invalid_name``: an HTTP API code, docs/api.md)."""

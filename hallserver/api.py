@@ -3,10 +3,11 @@
 Each domain app keeps its endpoints in ``<app>/api.py`` as a ``ninja.Router`` named
 ``router`` and is added here, so the schema at ``/api/openapi.json`` covers the whole API.
 Every error under ``/api/`` leaves in the one shape of docs/api.md,
-``{"error": {"code", "message"}}``: errors the endpoints raise (:class:`ApiError`), schema
-validation errors, CSRF and Origin refusals (:func:`csrf_failure`) and whatever Django or
-ninja answer on their own (unknown paths, wrong methods, server errors:
-:class:`ApiErrorMiddleware`).
+``{"error": {"code", "message"}}``: domain errors the services raise
+(:class:`hallserver.errors.DomainError`, given a status by its code in one place,
+:func:`domain_status`), errors the endpoints raise (:class:`ApiError`), schema validation
+errors, CSRF and Origin refusals (:func:`csrf_failure`) and whatever Django or ninja answer on
+their own (unknown paths, wrong methods, server errors: :class:`ApiErrorMiddleware`).
 
 The API authenticates with Django's session cookie, so requests that change state need the
 CSRF token like any form would: ninja marks its views CSRF-exempt, and the API puts Django's
@@ -29,6 +30,8 @@ from django.views.decorators.csrf import csrf_protect
 from ninja import NinjaAPI, Schema
 from ninja.errors import HttpError, ValidationError
 from ninja.openapi.docs import Swagger
+
+from hallserver.errors import DomainError
 
 API_PREFIX = "/api/"
 
@@ -109,6 +112,25 @@ api.add_decorator(csrf_protect, mode="view")
 @api.exception_handler(ApiError)
 def _api_error(request: HttpRequest, exc: ApiError) -> HttpResponse:
     return error_response(exc.status, exc.code, exc.message, headers=exc.headers, **exc.extra)
+
+
+# The HTTP status of a domain error, by its code (anything else a service refuses: 400).
+DOMAIN_STATUS = {"auth.required": 401, "perm.denied": 403, "rate.limited": 429,
+                 "server.unavailable": 503}
+
+
+def domain_status(code: str) -> int:
+    if code.endswith(".not_found"):
+        return 404
+    return DOMAIN_STATUS.get(code, 400)
+
+
+@api.exception_handler(DomainError)
+def _domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
+    """A service's refusal, code, message and extra fields unchanged (as on the WebSocket)."""
+    if exc.code == "rate.limited" and "retry_after" in exc.extra:
+        return _api_error(request, rate_limited(exc.extra["retry_after"], exc.message))
+    return error_response(domain_status(exc.code), exc.code, exc.message, **exc.extra)
 
 
 @api.exception_handler(ValidationError)

@@ -4,6 +4,7 @@ checks on the session-cookie API, and the throttles on guest entry and login
 
 from __future__ import annotations
 
+import json
 import uuid
 
 import pytest
@@ -13,6 +14,8 @@ from django.test import Client
 
 from booths.models import Profile
 from booths.services import expo
+from hallserver.api import api
+from hallserver.errors import DomainError
 from tests.conftest import free_port
 
 pytestmark = [pytest.mark.django_db]
@@ -139,6 +142,22 @@ def test_errors_outside_the_api_stay_html(client):
     response = client.get("/no/such/page")
     assert response.status_code == 404
     assert response["Content-Type"].startswith("text/html")
+
+
+@pytest.mark.parametrize(("error", "status"), [
+    (DomainError("booth.not_found", "No booth 9."), 404),
+    (DomainError("perm.denied", "Not yours.", {"room": 4}), 403),
+    (DomainError("rate.limited", "Slow down.", {"retry_after": 2.2}), 429),
+    (DomainError("server.unavailable", "Redis is away."), 503),
+    (DomainError("some.code", "A future app's refusal.", {"until": None}), 400),
+])
+def test_a_domain_error_becomes_the_error_answer_unchanged(rf, error, status):
+    response = api.on_exception(rf.get("/api/anything"), error)
+    assert response.status_code == status
+    assert json.loads(response.content) == {"error": {"code": error.code,
+                                                      "message": error.message, **error.extra}}
+    if status == 429:
+        assert response["Retry-After"] == "3"
 
 
 # --- CSRF and Origin ---------------------------------------------------------------------------

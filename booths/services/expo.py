@@ -1,6 +1,7 @@
 """The expo directory as plain data: the expo and its halls, a hall's booths, booth search and
 a booth's details, as the HTTP API (booths/api.py) answers them. Synchronous (Django ORM);
-raises :class:`NotFound` for what does not exist."""
+raises :class:`~booths.errors.DirectoryError` (``<kind>.not_found``) for what does not
+exist."""
 
 from __future__ import annotations
 
@@ -8,18 +9,11 @@ from dataclasses import dataclass
 
 from django.db.models import Count, F, Q, QuerySet
 
+from ..errors import DirectoryError
 from ..models import Booth, BoothStaff, Expo, Hall, Roadshow, Room
 from .identity import Visitor
 
 SEARCH_LIMIT_MAX = 100
-
-
-class NotFound(Exception):
-    """No such expo, hall or booth; ``what`` names the kind."""
-
-    def __init__(self, what: str, message: str) -> None:
-        super().__init__(message)
-        self.what = what
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,7 +82,7 @@ def overview(visitor: Visitor | None) -> dict:
     the moderators' rooms they may enter (``moderation_rooms``, absent for everyone else)."""
     expo = Expo.objects.order_by("-starts_on").first()
     if expo is None:
-        raise NotFound("expo", "No expo has been set up yet.")
+        raise DirectoryError("expo.not_found", "No expo has been set up yet.")
     data = {
         "expo": {"id": expo.pk, "name": expo.name, "name_zh": expo.name_zh, "slug": expo.slug,
                  "tagline": expo.tagline, "starts_on": expo.starts_on.isoformat(),
@@ -106,7 +100,7 @@ def hall(hall_id: int) -> dict:
     """A hall (as in the overview) and its booths."""
     found = Hall.objects.filter(pk=hall_id).first()
     if found is None:
-        raise NotFound("hall", f"No hall {hall_id}.")
+        raise DirectoryError("hall.not_found", f"No hall {hall_id}.")
     return {"hall": next(h for h in _halls(found.expo) if h["id"] == found.pk),
             "booths": _booth_summaries(found.booths.all())}
 
@@ -136,7 +130,7 @@ def booth(booth_id: int, visitor: Visitor | None) -> dict:
     the staff room's id for the booth's staff and moderators, None for everyone else."""
     found = Booth.objects.select_related("hall").filter(pk=booth_id).first()
     if found is None:
-        raise NotFound("booth", f"No booth {booth_id}.")
+        raise DirectoryError("booth.not_found", f"No booth {booth_id}.")
     data = _booth_summaries(Booth.objects.filter(pk=found.pk))[0]
     sees_staff_room = visitor is not None and (visitor.is_moderator
                                                or found.pk in visitor.staff_of)

@@ -9,13 +9,10 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import transaction
 from django.utils.crypto import get_random_string
 
+from ..errors import AccountError
 from ..models import BoothStaff, Profile
 
 GUEST_NAME_MAX = 40
-
-
-class InvalidGuestName(ValueError):
-    """A guest's display name must have 1 to GUEST_NAME_MAX characters."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,11 +65,12 @@ async def visitor_for_id(user_id: int) -> Visitor:
 
 
 def guest_name(raw: str) -> str:
-    """A guest's display name with its whitespace collapsed; InvalidGuestName if it is empty
-    or longer than GUEST_NAME_MAX characters."""
+    """A guest's display name with its whitespace collapsed; AccountError
+    (``guest.invalid_name``) if it is empty or longer than GUEST_NAME_MAX characters."""
     name = " ".join(raw.split())
     if not 1 <= len(name) <= GUEST_NAME_MAX:
-        raise InvalidGuestName(f"Choose a display name of 1 to {GUEST_NAME_MAX} characters.")
+        raise AccountError("guest.invalid_name",
+                           f"Choose a display name of 1 to {GUEST_NAME_MAX} characters.")
     return name
 
 

@@ -26,12 +26,20 @@ from limits.aio.storage import MemoryStorage, RedisStorage
 from limits.aio.strategies import MovingWindowRateLimiter
 from limits.errors import StorageError
 
+from hallserver.errors import DomainError
+
 # Seconds a synchronous Redis call of the HTTP limits may take before it fails.
 REDIS_TIMEOUT = 2.0
 
 
-class LimitsUnavailable(Exception):
-    """The shared rate-limit storage (Redis) did not answer: nothing was allowed."""
+class LimitsUnavailable(DomainError):
+    """The shared rate-limit storage (Redis) did not answer: nothing was let through
+    (``server.unavailable``)."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__("server.unavailable",
+                         "The server cannot count requests right now; try again shortly.")
+        self.detail = detail
 
 
 class RateLimits:
