@@ -55,3 +55,16 @@ def test_the_swagger_ui_works_from_this_server_under_the_policy(visitor, live_se
         .to_be_visible()
     assert operations.count() >= 8
     assert elsewhere == [], f"requests to other sites: {elsewhere}"
+
+
+def test_the_admin_works_under_the_policy(visitor, live_server_url):
+    organiser = visitor()
+    page = organiser.page
+    page.goto(live_server_url + "/admin/login/?next=/admin/booths/booth/")
+    page.fill("#id_username", "admin")
+    page.fill("#id_password", "admin-demo")
+    page.click("input[type=submit]")
+    page.wait_for_url(live_server_url + "/admin/booths/booth/")
+    page.locator("#result_list tbody a").first.click()
+    sync_api.expect(page.locator("#booth_form")).to_be_visible()
+    # The visitor fixture fails the test on any Content-Security-Policy report.
