@@ -239,7 +239,7 @@ def hall_view(request: HttpRequest, hall_id: int):
 def booths_view(request: HttpRequest, filters: Query[BoothFilters]):
     """Booth search and paging (400 `query.invalid` for parameters that are not whole
     numbers where numbers are due)."""
-    return expo.search(expo.BoothQuery(**filters.dict()))
+    return expo.search(expo.BoothQuery(**filters.model_dump()))
 
 
 @router.get("/booths/{int:booth_id}", response={200: BoothDetail, 404: ErrorOut, **COMMON_ERRORS},
