@@ -53,3 +53,8 @@ def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 
 
 # Domain routers. Each app's ``api.py`` defines ``router``; add it here.
+from accounts.api import router as accounts_router  # noqa: E402
+from recruitment.api import router as recruitment_router  # noqa: E402
+
+api.add_router("/", accounts_router)
+api.add_router("/", recruitment_router)

@@ -41,6 +41,8 @@ INSTALLED_APPS = [
     "channels",
     "booths",
     "streaming",
+    "accounts",
+    "recruitment",
 ]
 
 MIDDLEWARE = [
@@ -166,6 +168,8 @@ HALLSERVER = {
     # user and per address, and any action per connection.
     "RATE_CHAT_USER": env.str("HALLSERVER_RATE_CHAT_USER", default="10/10seconds"),
     "RATE_CHAT_ADDRESS": env.str("HALLSERVER_RATE_CHAT_ADDRESS", default="60/10seconds"),
+    # Sign-up and guest-upgrade attempts per client address.
+    "RATE_SIGNUP_ADDRESS": env.str("HALLSERVER_RATE_SIGNUP_ADDRESS", default="10/hour"),
     "RATE_ACTIONS_CONNECTION": env.str("HALLSERVER_RATE_ACTIONS_CONNECTION",
                                        default="50/second"),
     # Simultaneous connections of one user (across processes).
@@ -181,7 +185,10 @@ HALLSERVER = {
 
 # --- Auth, i18n, static --------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "/login"
 SESSION_COOKIE_SAMESITE = "Lax"
@@ -254,4 +261,12 @@ LIVE_VIDEO = {
     # "external": separate `hallserver media-worker` processes do (the default with Redis).
     "WORKER_MODE": env.str("HALLSERVER_MEDIA_WORKER_MODE",
                            default="external" if REDIS_URL else "inline"),
+}
+
+# --- Recruitment (recruitment/, docs/recruitment.md) ---------------------------------------------
+RECRUITMENT = {
+    # Largest résumé PDF accepted (bytes).
+    "RESUME_MAX_BYTES": env.int("HALLSERVER_RESUME_MAX_BYTES", default=5 * 1024 * 1024),
+    # Honour the clock offset set with `manage recruit_clock` (tests only; never in production).
+    "TEST_CLOCK": env.bool("HALLSERVER_RECRUIT_TEST_CLOCK", default=False),
 }

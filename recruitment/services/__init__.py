@@ -1,0 +1,25 @@
+"""Recruitment domain logic. Services raise :class:`RecruitError` and know nothing of HTTP or
+frames; ``api.py`` and ``actions.py`` map the codes to their interfaces."""
+
+from __future__ import annotations
+
+from booths.models import BoothStaff
+
+
+class RecruitError(Exception):
+    """A refused request: ``code`` (docs/api.md, docs/protocol.md), HTTP ``status``."""
+
+    def __init__(self, code: str, message: str, status: int = 400, **extra) -> None:
+        super().__init__(message)
+        self.code, self.message, self.status, self.extra = code, message, status, extra
+
+
+def staff_booths(user) -> set[int]:
+    if not user.is_authenticated:
+        return set()
+    return set(BoothStaff.objects.filter(user=user).values_list("booth_id", flat=True))
+
+
+def need_staff(user, booth_id: int) -> None:
+    if not BoothStaff.objects.filter(user=user, booth_id=booth_id).exists():
+        raise RecruitError("booth.not_staff", f"You are not staff of booth {booth_id}.", 403)
