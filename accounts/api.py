@@ -7,6 +7,7 @@ from typing import Annotated
 from django.contrib.auth import login
 from django.http import HttpRequest
 from ninja import Router, Schema
+from ninja import Status as Reply
 from pydantic import Field
 
 from booths.services.identity import visitor_for
@@ -49,7 +50,7 @@ def signup(request: HttpRequest, payload: SignupIn):
     except AccountError as exc:
         raise api_error(exc) from None
     login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-    return 201, {"user": visitor_for(user).public()}
+    return Reply(201, {"user": visitor_for(user).public()})
 
 
 @router.post("/upgrade", auth=logged_in)

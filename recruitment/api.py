@@ -12,6 +12,7 @@ from typing import Annotated
 
 from django.http import FileResponse, HttpRequest
 from ninja import File, Query, Router, Schema, UploadedFile
+from ninja import Status as Reply
 from pydantic import Field
 
 from accounts.http import logged_in
@@ -69,7 +70,7 @@ def save_resume(request: HttpRequest, payload: ResumeData):
 def delete_resume(request: HttpRequest):
     """Delete the résumé, its PDF file included."""
     resumes.delete(request.user)
-    return 204, None
+    return Reply(204, None)
 
 
 @router.post("/resume/pdf", auth=logged_in)
@@ -89,7 +90,7 @@ def upload_pdf(request: HttpRequest, file: File[UploadedFile]):
 @refusals
 def delete_pdf(request: HttpRequest):
     resumes.remove_pdf(request.user)
-    return 204, None
+    return Reply(204, None)
 
 
 @router.get("/resume/pdf", auth=logged_in)
@@ -154,7 +155,7 @@ def staff_jobs(request: HttpRequest, booth_id: int):
 @router.post("/booths/{booth_id}/jobs", auth=logged_in, response={201: dict})
 @refusals
 def create_job(request: HttpRequest, booth_id: int, payload: JobIn):
-    return 201, jobs.job_data(jobs.create(request.user, booth_id, payload))
+    return Reply(201, jobs.job_data(jobs.create(request.user, booth_id, payload)))
 
 
 @router.put("/jobs/{job_id}", auth=logged_in)
@@ -182,7 +183,7 @@ def import_jobs(request: HttpRequest, booth_id: int, file: File[UploadedFile]):
     if file.size is not None and file.size > 5 * 1024 * 1024:
         raise RecruitError("job.import_invalid", "The CSV may have at most 5 MB.", 413, rows=[])
     created = jobs.import_csv(request.user, booth_id, file.read())
-    return 201, {"created": len(created), "jobs": [j.pk for j in created]}
+    return Reply(201, {"created": len(created), "jobs": [j.pk for j in created]})
 
 
 # --- applications -------------------------------------------------------------------------------
@@ -201,7 +202,7 @@ class MoveIn(Schema):
 def apply(request: HttpRequest, job_id: int, payload: ApplyIn):
     """Apply with one's résumé and an optional cover note (plain text)."""
     app = applications.apply(request.user, job_id, payload.cover_note)
-    return 201, applications.application_data(app, staff=False)
+    return Reply(201, applications.application_data(app, staff=False))
 
 
 @router.get("/applications", auth=logged_in)
@@ -271,7 +272,7 @@ def create_slot(request: HttpRequest, booth_id: int, payload: SlotIn):
     if payload.starts_at.tzinfo is None or payload.ends_at.tzinfo is None:
         raise RecruitError("slot.invalid", "Give times with their UTC offset.", 400)
     slot = slots.create(request.user, booth_id, payload.starts_at, payload.ends_at)
-    return 201, applications.slot_data(slot)
+    return Reply(201, applications.slot_data(slot))
 
 
 @router.get("/slots", auth=logged_in)
@@ -302,4 +303,4 @@ def release_slot(request: HttpRequest, slot_id: int):
 @refusals
 def delete_slot(request: HttpRequest, slot_id: int):
     slots.delete(request.user, slot_id)
-    return 204, None
+    return Reply(204, None)

@@ -25,7 +25,7 @@ class ProfileIn(BaseModel):
                                                    max_length=80)]
     organisation: Annotated[str, StringConstraints(strip_whitespace=True, max_length=120)] = ""
     country: Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True,
-                                              pattern=r"^([A-Z]{2})?$")] = ""
+                                              pattern=r"^([A-Za-z]{2})?$")] = ""
     languages: Annotated[list[Lang], Field(max_length=20)] = []
     headline: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] = ""
     interests: Annotated[list[Tag], Field(max_length=30)] = []

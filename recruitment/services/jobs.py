@@ -43,12 +43,12 @@ class JobIn(BaseModel):
     fields: Annotated[list[Tag], Field(max_length=20)] = []
     place: Annotated[str, StringConstraints(strip_whitespace=True, max_length=120)] = ""
     country: Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True,
-                                              pattern=r"^([A-Z]{2})?$")] = ""
+                                              pattern=r"^([A-Za-z]{2})?$")] = ""
     remote: bool = False
     salary_min: Annotated[int, Field(ge=0, le=100_000_000)] | None = None
     salary_max: Annotated[int, Field(ge=0, le=100_000_000)] | None = None
     currency: Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True,
-                                               pattern=r"^([A-Z]{3})?$")] = ""
+                                               pattern=r"^([A-Za-z]{3})?$")] = ""
     languages: Annotated[list[Tag], Field(max_length=20)] = []
     deadline: date | None = None
 
