@@ -71,9 +71,12 @@ async def recruit_read(session: Session, data: ReadData) -> dict:
 @database_sync_to_async
 def _joinable(user_id: int, slot_id: int) -> tuple[dict, bool, int]:
     user = get_user_model().objects.get(pk=user_id)
-    slot, host = slots.joinable(user, slot_id, clock.now())
+    now = clock.now()
+    slot, host = slots.joinable(user, slot_id, now)
     other = slot.application.candidate_id if host else slot.host_id
-    return ({"booth": slot.booth_id, "ends_at": slot.ends_at.timestamp()}, host, other)
+    # How long a waiting side is remembered: to the slot's end, and a minute more.
+    wait = max(60.0, (slot.ends_at - now).total_seconds() + 60)
+    return {"booth": slot.booth_id, "wait": wait}, host, other
 
 
 #: Connection address → slots it waits at (so that a closing socket stops waiting).
@@ -98,7 +101,7 @@ async def interview_join(session: Session, data: SlotRef) -> dict:
     address = session.conn.address
     me = {"user": user_id, "name": session.visitor.name, "addr": address, "staff": host}
     key = _wait_key(data.slot)
-    ttl = max(60.0, slot["ends_at"] - clock.now().timestamp() + 60)
+    ttl = slot["wait"]
     for _ in range(3):
         if await service.kv.set(key, me, ttl=ttl, nx=True):
             _waiting.setdefault(address, set()).add(data.slot)

@@ -8,7 +8,7 @@ from django.test import Client
 
 from accounts.services import throttle
 from booths.models import ChatMessage, Profile, Room
-from tests.recruitment_world import PASSWORD, make_world
+from tests.recruitment_world import make_world
 
 pytestmark = [pytest.mark.django_db]
 
