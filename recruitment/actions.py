@@ -18,20 +18,14 @@ from booths.actions import CLOSE_HOOKS, Session, action
 from booths.protocol import ErrorCode, ProtocolError, _Data, register_error_codes
 from hallserver.realtime.frames import event
 from hallserver.realtime.hub import hub
-from streaming.calls import CallError, calls, new_id, public_party
+from streaming.calls import calls, new_id, public_party
 from streaming.turn import ice_servers
 
 from . import clock
-from .services import RecruitError, notices, slots
+from .errors import RecruitCode
+from .services import notices, slots
 
 NoticeId = Annotated[int, Field(ge=0, le=2**53)]
-
-
-class RecruitCode:
-    """Protocol error codes of this app (docs/protocol.md)."""
-
-    SLOT_NOT_FOUND = "slot.not_found"
-    NOT_NOW = "interview.not_now"
 
 
 register_error_codes(RecruitCode.SLOT_NOT_FOUND, RecruitCode.NOT_NOW)
@@ -92,10 +86,7 @@ async def interview_join(session: Session, data: SlotRef) -> dict:
     """Join the interview of a booked slot (its host or its candidate, within its window).
     The first of the two waits; the second sets up a call of exactly those two."""
     user_id = need_user(session)
-    try:
-        slot, host, other = await _joinable(user_id, data.slot)
-    except RecruitError as exc:
-        raise ProtocolError(exc.code, exc.message, extra=exc.extra) from None
+    slot, host, other = await _joinable(user_id, data.slot)  # RecruitError: the reply
     service = calls()
     await service.start()
     address = session.conn.address
@@ -118,10 +109,7 @@ async def interview_join(session: Session, data: SlotRef) -> dict:
         if not await service.kv.delete_if(key, first):
             continue  # changed meanwhile: look again
         _forget(first["addr"], data.slot)
-        try:
-            call = await service.pair(f"iv{data.slot}-{new_id()}", slot["booth"], first, me)
-        except CallError as exc:
-            raise ProtocolError(exc.code, exc.message) from None
+        call = await service.pair(f"iv{data.slot}-{new_id()}", slot["booth"], first, me)
         return {"slot": data.slot, "waiting": False, "call": call["id"], "booth": slot["booth"],
                 "role": "offerer", "peer": {"id": first["user"], "name": first["name"]},
                 "participants": [public_party(p) for p in call["parties"]],

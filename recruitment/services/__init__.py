@@ -5,13 +5,9 @@ from __future__ import annotations
 
 from booths.models import BoothStaff
 
+from ..errors import RecruitError
 
-class RecruitError(Exception):
-    """A refused request: ``code`` (docs/api.md, docs/protocol.md), HTTP ``status``."""
-
-    def __init__(self, code: str, message: str, status: int = 400, **extra) -> None:
-        super().__init__(message)
-        self.code, self.message, self.status, self.extra = code, message, status, extra
+__all__ = ["RecruitError", "need_staff", "staff_booths"]
 
 
 def staff_booths(user) -> set[int]:
