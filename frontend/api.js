@@ -111,6 +111,8 @@ export const recruitApi = {
     call("POST", `/api/applications/${id(appId)}/status`, { status, note }),
   resumePdfUrl: (appId) => `/api/applications/${id(appId)}/resume/pdf`,
   applicationResume: (appId) => call("GET", `/api/applications/${id(appId)}/resume`),
+  talent: (q) => call("GET", `/api/talent${query({ q })}`),
+  talentResume: (userId) => call("GET", `/api/users/${id(userId)}/resume`),
   boothSlots: (booth) => call("GET", `/api/booths/${id(booth)}/slots`),
   createSlot: (booth, startsAt, endsAt) =>
     call("POST", `/api/booths/${id(booth)}/slots`, { starts_at: startsAt, ends_at: endsAt }),

@@ -640,6 +640,9 @@ function ApplicationDetail({ appId, slots, onChange }) {
   const open = slots.filter((s) => s.state === "open");
   return html`<div class="panel application-detail" data-testid="app-detail" data-application=${app.id}>
     <h3>${app.candidate.name} · ${app.job.title} <${StatusBadge} status=${app.status} /></h3>
+    ${app.profile && html`<p class="muted" data-testid="app-profile">${[app.profile.headline,
+      app.profile.organisation, countryName(app.profile.country), joinList(app.profile.languages),
+      joinList(app.profile.interests)].filter(Boolean).join(" · ")}</p>`}
     <h4>${t("recruit.cover_note")}</h4>
     <p class="cover-note" data-testid="app-cover-note">${app.cover_note || "—"}</p>
     <h4>${t("recruit.resume")}</h4>
@@ -870,6 +873,48 @@ function StaffSlots({ booth, slots, reload }) {
   </section>`;
 }
 
+function TalentSearch() {
+  const [q, setQ] = useState("");
+  const [results, setResults] = useState(null);
+  const [open, setOpen] = useState(null);
+  const [error, setError] = useState(null);
+  async function search(ev) {
+    ev.preventDefault();
+    setError(null);
+    try {
+      setResults((await recruitApi.talent(q.trim())).results);
+    } catch (err) {
+      setError(err);
+    }
+  }
+  async function show(userId) {
+    setError(null);
+    try {
+      setOpen({ user: userId, resume: await recruitApi.talentResume(userId) });
+    } catch (err) {
+      setError(err);
+    }
+  }
+  return html`<section class="panel" aria-labelledby="talent-title" data-testid="talent-search">
+    <h2 id="talent-title">${t("recruit.talent")}</h2>
+    <p class="muted small">${t("recruit.talent_hint")}</p>
+    <form class="actions" role="search" onSubmit=${search}>
+      <${TextField} label=${t("recruit.search")} value=${q} onInput=${setQ} testid="talent-q" />
+      <button type="submit" class="button button-small">${t("recruit.search")}</button>
+    </form>
+    <${ErrorBox} error=${error} onDismiss=${() => setError(null)} />
+    ${results && (results.length === 0 ? html`<p class="muted">${t("recruit.talent_none")}</p>` : html`
+      <ul class="application-list">${results.map((r) => html`<li key=${r.user}>
+        <button type="button" class="link-button" onClick=${() => show(r.user)}>${r.name}</button>
+        <span class="muted small"> · ${joinList(r.skills)}</span>
+        ${open?.user === r.user && html`<div class="resume-view">
+          ${open.resume.data.summary && html`<p>${open.resume.data.summary}</p>`}
+          ${open.resume.pdf && html`<a href=${`/api/users/${r.user}/resume/pdf`} download>
+            ${t("recruit.download")} ${open.resume.pdf.name}</a>`}</div>`}
+      </li>`)}</ul>`)}
+  </section>`;
+}
+
 export function RecruitStaffPage({ id }) {
   useTitle("recruit.recruiting");
   const me = user.value;
@@ -890,6 +935,7 @@ export function RecruitStaffPage({ id }) {
       <div>
         <${StaffSlots} booth=${id} slots=${slots} reload=${reload} />
         <${StaffJobs} booth=${id} />
+        <${TalentSearch} />
       </div>
     </div>
   </div>`;

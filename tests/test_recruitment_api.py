@@ -299,6 +299,8 @@ def test_apply_pipeline_audit_and_notices(world, applied):
     assert opened["status"] == "viewed"
     assert notices.unread(world["staff_a"].pk)["booths"] == {str(world["booth_a"].pk): 0}
 
+    assert opened["profile"]["display_name"] == "Vera Visitor" and "talent_search" not in (
+        opened["profile"])
     moved = post(staff, f"/api/applications/{app_id}/status",
                  {"status": "shortlisted", "note": "strong"}).json()
     assert moved["status"] == "shortlisted"

@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from accounts.services.profiles import profile_data
 from booths.models import Profile
 from booths.services.identity import display_name
 
@@ -44,6 +45,8 @@ def application_data(app: Application, *, staff: bool) -> dict:
     if staff:
         data["events"] = [event_data(e) for e in app.events.select_related("actor__profile")]
         data["has_resume"] = Resume.objects.filter(user_id=app.candidate_id).exists()
+        # Applying shares the profile with the booth, whatever its privacy choice for visits.
+        data["profile"] = profile_data(app.candidate, private=False)
     return data
 
 
