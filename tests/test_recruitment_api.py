@@ -447,3 +447,14 @@ def test_a_candidate_cannot_book_two_overlapping_interviews(world, job, applied)
     assert post(vera, f"/api/slots/{one['id']}/book").status_code == 200
     assert error_of(post(vera, f"/api/slots/{two['id']}/book"), 409) == "slot.overlap"
     assert Slot.objects.get(pk=two["id"]).state == "offered"
+
+
+def test_the_clock_offset_only_counts_with_the_test_clock_on(settings):
+    from recruitment import clock
+    from recruitment.models import ClockOffset
+
+    ClockOffset.objects.create(seconds=7200)
+    settings.RECRUITMENT = {**settings.RECRUITMENT, "TEST_CLOCK": False}
+    assert abs((clock.now() - timezone.now()).total_seconds()) < 60
+    settings.RECRUITMENT = {**settings.RECRUITMENT, "TEST_CLOCK": True}
+    assert 7100 < (clock.now() - timezone.now()).total_seconds() < 7300

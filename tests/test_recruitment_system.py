@@ -109,13 +109,18 @@ def at_once(*calls):
     return results
 
 
+def set_up(server) -> dict:
+    """Create the staff, candidates, applications and slots in the server's database."""
+    out = subprocess.run([sys.executable, "-m", "hallserver", "manage", "shell", "-c", SETUP],
+                         cwd=ROOT, env=server.env, check=True, capture_output=True, text=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory, redis_url):
     with server_cluster(tmp_path_factory, redis_url, ("rec1", "daphne"),
                         ("rec2", "daphne")) as (first, second):
-        out = subprocess.run([sys.executable, "-m", "hallserver", "manage", "shell", "-c", SETUP],
-                             cwd=ROOT, env=first.env, check=True, capture_output=True, text=True)
-        yield first, second, json.loads(out.stdout.strip().splitlines()[-1])
+        yield first, second, set_up(first)
 
 
 def test_two_staff_on_two_processes_offer_the_same_slot_one_wins(cluster):
@@ -169,4 +174,9 @@ async def _book_both(cluster) -> None:
 
 
 async def test_one_candidate_books_two_overlapping_slots_at_once_only_one_stands(cluster):
+    await _book_both(cluster)
+
+
+async def book_both(cluster) -> None:
+    """The booking race, for other databases (tests/test_postgres.py)."""
     await _book_both(cluster)
