@@ -85,9 +85,10 @@ class CsvRow(JobIn):
         return value
 
 
-def job_data(job: Job) -> dict:
+def job_data(job: Job, *, summary: bool = False) -> dict:
+    """A job for the API; ``summary`` leaves the description out (directory listings)."""
     booth = job.booth
-    return {
+    data = {
         "id": job.pk, "booth": {"id": booth.pk, "name": booth.name, "name_zh": booth.name_zh,
                                 "kind": booth.kind, "country": booth.country},
         "title": job.title, "description": job.description, "job_type": job.job_type,
@@ -97,6 +98,9 @@ def job_data(job: Job) -> dict:
         "deadline": job.deadline.isoformat() if job.deadline else None,
         "is_open": job.is_open, "created_at": job.created_at.isoformat(),
     }
+    if summary:
+        del data["description"]
+    return data
 
 
 def _booth(booth_id: int) -> Booth:
@@ -207,7 +211,8 @@ def directory(*, q: str = "", field: str = "", job_type: str = "", country: str 
         qs = qs.filter(remote=remote)
     if booth is not None:
         qs = qs.filter(booth_id=booth)
-    return {"count": qs.count(), "results": [job_data(j) for j in qs[offset:offset + limit]]}
+    page = qs.defer("description")[offset:offset + limit]
+    return {"count": qs.count(), "results": [job_data(j, summary=True) for j in page]}
 
 
 def booth_jobs(user, booth_id: int) -> list[dict]:
