@@ -7,6 +7,8 @@ each is pushed as ``recruit.notice`` to every socket of its user, on every proce
 
 from __future__ import annotations
 
+import logging
+
 from asgiref.sync import async_to_sync
 from django.db import transaction
 from django.db.models import Count
@@ -16,6 +18,8 @@ from hallserver.realtime.frames import event
 from hallserver.realtime.hub import hub
 
 from ..models import Application, Notice, Status
+
+log = logging.getLogger(__name__)
 
 SYNC_LIMIT = 200
 
@@ -51,7 +55,15 @@ def notify(user_ids, kind: str, data: dict) -> None:
 
 
 def push(ids: list[int]) -> None:
-    """Send stored notices to their users' sockets (wherever those are)."""
+    """Send stored notices to their users' sockets (wherever those are). A failure loses
+    nothing: the notices are stored, and clients catch up with ``recruit.sync``."""
+    try:
+        _push(ids)
+    except Exception:
+        log.exception("recruitment: could not push notices %s live", ids)
+
+
+def _push(ids: list[int]) -> None:
     frames = []
     for notice in Notice.objects.filter(pk__in=ids):
         frames.append((notice.user_id, event("recruit.notice", {

@@ -102,8 +102,13 @@ def test_sign_up_apply_review_book_and_interview(person, recruit_server):
     vp.get_by_test_id("resume-pdf-upload").click()
     expect(vp.get_by_test_id("resume-pdf-name")).to_contain_text("nora.pdf")
 
-    # She applies with HTML in her cover note, then follows her applications.
-    vp.goto(f"{base}/job/{job['id']}")
+    # She finds the job in the directory and applies with HTML in her cover note.
+    vp.get_by_test_id("nav-jobs").click()
+    vp.get_by_test_id("jobs-type").select_option("postdoc")
+    vp.get_by_test_id("jobs-search").click()
+    card = vp.locator(f'[data-testid="job-card"][data-job="{job["id"]}"]')
+    card.get_by_role("link", name="Battery chemist").click()
+    vp.wait_for_url(f"{base}/job/{job['id']}")
     expect(vp.get_by_test_id("job-title")).to_have_text("Battery chemist")
     vp.get_by_test_id("apply-note").fill(COVER_NOTE)
     vp.get_by_test_id("apply-submit").click()
