@@ -21,6 +21,37 @@ from .services.signup import sign_up, upgrade_guest
 router = Router(tags=["accounts"])
 
 
+class Me(Schema):
+    """The session's user, as ``GET /api/session`` names it."""
+
+    id: int
+    name: str
+    kind: str
+    staff_of: list[int]
+    moderator: bool
+    moderated_hall: int | None
+    admin: bool
+
+
+class SessionOut(Schema):
+    user: Me
+
+
+class ProfileOut(Schema):
+    id: int
+    display_name: str
+    kind: str
+    organisation: str
+    country: str
+    languages: list[str]
+    headline: str
+    interests: list[str]
+    # The owner's own view only:
+    username: str | None = None
+    visible_to_booth_staff: bool | None = None
+    talent_search: bool | None = None
+
+
 class SignupIn(Schema):
     username: Annotated[str, Field(max_length=254, description="a user name or an e-mail")]
     password: Annotated[str, Field(max_length=4096)]
@@ -40,7 +71,7 @@ def _throttle(request: HttpRequest, action: str) -> None:
                        retry_after=wait)
 
 
-@router.post("/signup", response={201: dict})
+@router.post("/signup", response={201: SessionOut})
 def signup(request: HttpRequest, payload: SignupIn):
     """Create a visitor account and log in as it (throttled per address)."""
     require_csrf(request)
@@ -53,7 +84,7 @@ def signup(request: HttpRequest, payload: SignupIn):
     return Reply(201, {"user": visitor_for(user).public()})
 
 
-@router.post("/upgrade", auth=logged_in)
+@router.post("/upgrade", auth=logged_in, response=SessionOut)
 def upgrade(request: HttpRequest, payload: UpgradeIn):
     """Turn the guest session's user into a full account (same user, chat history kept)."""
     _throttle(request, "signup")
@@ -66,17 +97,18 @@ def upgrade(request: HttpRequest, payload: UpgradeIn):
     return {"user": visitor_for(user).public()}
 
 
-@router.get("/profile", auth=logged_in)
+@router.get("/profile", auth=logged_in, response=ProfileOut, exclude_unset=True)
 def my_profile(request: HttpRequest):
     return profile_data(request.user, private=True)
 
 
-@router.put("/profile", auth=logged_in)
+@router.put("/profile", auth=logged_in, response=ProfileOut, exclude_unset=True)
 def edit_profile(request: HttpRequest, payload: ProfileIn):
     return update_profile(request.user, payload)
 
 
-@router.get("/users/{user_id}/profile", auth=logged_in)
+@router.get("/users/{user_id}/profile", auth=logged_in, response=ProfileOut,
+            exclude_unset=True)
 def user_profile(request: HttpRequest, user_id: int):
     try:
         return visible_profile(request.user, user_id)
