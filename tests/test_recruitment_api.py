@@ -458,3 +458,40 @@ def test_the_clock_offset_only_counts_with_the_test_clock_on(settings):
     assert abs((clock.now() - timezone.now()).total_seconds()) < 60
     settings.RECRUITMENT = {**settings.RECRUITMENT, "TEST_CLOCK": True}
     assert 7100 < (clock.now() - timezone.now()).total_seconds() < 7300
+
+
+def test_every_logged_in_endpoint_refuses_anonymous_callers(world, job):
+    """Each operation that needs a session answers 401 auth.required, in the one error shape."""
+    from hallserver.api import api
+
+    calls = 0
+    for path, ops in api.get_openapi_schema()["paths"].items():
+        for method, op in ops.items():
+            if not op.get("security") or not set(op.get("tags", [])) & {"recruitment",
+                                                                         "accounts"}:
+                continue
+            url = path.format(user_id=world["vera"].pk, job_id=job["id"],
+                              booth_id=world["booth_a"].pk, app_id=1, slot_id=1)
+            response = getattr(Client(), method)(url, {} if method == "get" else "{}",
+                                                 content_type="application/json")
+            assert error_of(response, 401) == "auth.required", (method, path)
+            calls += 1
+    assert calls > 25
+
+
+def test_more_refusals(world, applied, _media):
+    vera, walt = as_user(world["vera"]), as_user(world["walt"])
+    staff_a, staff_b = as_user(world["staff_a"]), as_user(world["staff_b"])
+    assert error_of(walt.delete("/api/resume/pdf"), 404) == "resume.not_found"
+    put(walt, "/api/resume", RESUME)
+    assert error_of(walt.delete("/api/resume/pdf"), 404) == "resume.no_pdf"
+    assert error_of(post(staff_b, f"/api/jobs/{applied['job']['id']}/reopen"),
+                    403) == "booth.not_staff"
+    slot = post(staff_a, f"/api/booths/{world['booth_a'].pk}/slots", slot_body(2)).json()
+    post(staff_a, f"/api/slots/{slot['id']}/offer", {"application": applied["id"]})
+    for client in (walt, staff_b):
+        assert error_of(post(client, f"/api/slots/{slot['id']}/release"), 404) == "slot.not_found"
+        assert error_of(client.delete(f"/api/slots/{slot['id']}"), 404) == "slot.not_found"
+    # The candidate may release the offer, not delete the slot.
+    assert error_of(vera.delete(f"/api/slots/{slot['id']}"), 403) == "booth.not_staff"
+    assert Slot.objects.get(pk=slot["id"]).state == "offered"

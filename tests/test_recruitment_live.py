@@ -170,3 +170,22 @@ async def test_a_closed_socket_stops_waiting(world):
     await staff.event("call.accepted")
     for client in (staff, vera):
         await client.close()
+
+
+@database_sync_to_async
+def many_notices(user, n: int) -> None:
+    from recruitment.models import Notice
+
+    Notice.objects.bulk_create([Notice(user=user, kind="application.status",
+                                       data={"n": i}) for i in range(n)])
+
+
+async def test_sync_pages_through_a_long_absence(world):
+    await many_notices(world["walt"], 205)
+    walt = await connected(world["walt"])
+    first = await walt.ok("recruit.sync", {"after": 0})
+    assert len(first["notices"]) == 200 and first["more"] is True
+    rest = await walt.ok("recruit.sync", {"after": first["last"]})
+    assert [n["data"]["n"] for n in rest["notices"]] == [200, 201, 202, 203, 204]
+    assert rest["more"] is False and rest["unread"]["notices"] == 205
+    await walt.close()
