@@ -12,6 +12,12 @@ import { ws } from "./store.js";
 export const unread = signal(null);
 /** The latest notices (newest first, at most 50), for the notice list. */
 export const recent = signal([]);
+/** {slot, user: {id, name}}: the other side waits in an interview (event interview.waiting). */
+export const peerWaiting = signal(null);
+
+ws.on("interview.waiting", (data) => {
+  peerWaiting.value = data;
+});
 
 const listeners = new Set();
 let lastId = 0;

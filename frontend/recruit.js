@@ -12,7 +12,7 @@ import { t, lang, localName, countryName, formatDateTime } from "./i18n.js";
 import { recruitApi } from "./api.js";
 import { user, setUser, staffsBooth } from "./store.js";
 import { navigate, loginHref } from "./router.js";
-import { onNotice, unread, boothUnread, markRead } from "./recruit-store.js";
+import { onNotice, unread, boothUnread, markRead, peerWaiting } from "./recruit-store.js";
 import { call, interview, joinInterview } from "./rtc.js";
 import { CallView } from "./call.js";
 
@@ -514,6 +514,12 @@ export function InterviewCall() {
   if (interview.value) {
     return html`<p class="notice" role="status" data-testid="interview-waiting">${t("recruit.interview_waiting")}</p>`;
   }
+  const waiting = peerWaiting.value;
+  if (waiting) {
+    return html`<p class="notice" role="status" data-testid="interview-peer-waiting">
+      ${t("recruit.peer_waiting", { name: waiting.user.name })}
+      <${JoinButton} slot=${{ id: waiting.slot }} /></p>`;
+  }
   return null;
 }
 
@@ -522,6 +528,7 @@ function JoinButton({ slot }) {
   async function join() {
     setError(null);
     try {
+      peerWaiting.value = null;
       await joinInterview(slot.id);
     } catch (err) {
       setError(err);

@@ -155,7 +155,9 @@ def test_sign_up_apply_review_book_and_interview(person, recruit_server):
     move_clock(recruit_server, 2 * 3600 + 60)
     my_slot.get_by_test_id("interview-join").click()
     expect(vp.get_by_test_id("interview-waiting")).to_be_visible()
-    detail.get_by_test_id("interview-join").click()
+    waiting = sp.get_by_test_id("interview-peer-waiting")
+    expect(waiting).to_contain_text("Nora Newcomer")
+    waiting.get_by_test_id("interview-join").click()
 
     for page in (sp, vp):
         expect(page.get_by_test_id("interview-call").get_by_test_id("call-view")) \
