@@ -495,3 +495,25 @@ def test_more_refusals(world, applied, _media):
     # The candidate may release the offer, not delete the slot.
     assert error_of(vera.delete(f"/api/slots/{slot['id']}"), 403) == "booth.not_staff"
     assert Slot.objects.get(pk=slot["id"]).state == "offered"
+
+
+@pytest.mark.parametrize("q", ["chem", "CHEM", "Catalysis", "两年", "Zwei Jahre, 两", "x",
+                               'quo"te', "Acme", "nothing-like-it"])
+def test_the_text_index_finds_what_a_substring_scan_finds(world, job, q):
+    from django.db.models import Q
+
+    from recruitment.services.jobs import directory, text_match
+
+    staff = as_user(world["staff_a"])
+    post(staff, f"/api/booths/{world['booth_a'].pk}/jobs", {**JOB, "title": "Lab manager",
+                                                           "description": 'a "quo"te"'})
+    second = post(staff, f"/api/booths/{world['booth_a'].pk}/jobs",
+                  {**JOB, "title": "Old title"}).json()
+    put(staff, f"/api/jobs/{second['id']}", {**JOB, "title": "Chemistry intern",
+                                             "description": "neu"})  # the update trigger
+    scan = set(Job.objects.filter(Q(title__icontains=q) | Q(description__icontains=q))
+               .values_list("pk", flat=True))
+    assert set(Job.objects.filter(text_match(q)).values_list("pk", flat=True)) == scan
+    listed = {j["id"] for j in directory(q=q)["results"]}
+    by_booth = q.lower() in "acme labs"
+    assert listed == (set(Job.objects.values_list("pk", flat=True)) if by_booth else scan)

@@ -8,8 +8,9 @@ import io
 from datetime import date
 from typing import Annotated, Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
+from django.db.models.expressions import RawSQL
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -27,6 +28,9 @@ from . import RecruitError, need_staff
 
 Tag = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
 CSV_MAX_ROWS = 2000
+#: Up to this many matches of a text query are fetched by id and sorted, rather than found by
+#: walking the directory's order.
+FEW_MATCHES = 5000
 CSV_COLUMNS = ["title", "description", "job_type", "fields", "place", "country", "remote",
                "salary_min", "salary_max", "currency", "languages", "deadline"]
 
@@ -192,13 +196,24 @@ def import_csv(user, booth_id: int, content: bytes) -> list[Job]:
                 for job in good]
 
 
+def text_match(q: str) -> Q:
+    """Jobs whose title or description contains ``q`` (any case): through the trigram index on
+    SQLite when ``q`` has three characters or more, else a substring scan."""
+    if connection.vendor == "sqlite" and len(q) >= 3:
+        phrase = '"' + q.replace('"', '""') + '"'
+        return Q(pk__in=RawSQL("SELECT rowid FROM recruitment_job_fts "
+                               "WHERE recruitment_job_fts MATCH %s", [phrase]))
+    return Q(title__icontains=q) | Q(description__icontains=q)
+
+
 def directory(*, q: str = "", field: str = "", job_type: str = "", country: str = "",
               booth_kind: str = "", remote: bool | None = None, booth: int | None = None,
               offset: int = 0, limit: int = 24) -> dict:
     qs = Job.objects.filter(is_open=True).select_related("booth")
     if q:
-        qs = qs.filter(Q(title__icontains=q) | Q(description__icontains=q)
-                       | Q(booth__name__icontains=q))
+        # Booth ids first (a small table), so that each side of the OR can use an index.
+        booths = Booth.objects.filter(Q(name__icontains=q) | Q(name_zh__icontains=q))
+        qs = qs.filter(text_match(q) | Q(booth_id__in=booths.values("pk")))
     if field:
         qs = qs.filter(fields__icontains=field)
     if job_type:
@@ -211,8 +226,14 @@ def directory(*, q: str = "", field: str = "", job_type: str = "", country: str 
         qs = qs.filter(remote=remote)
     if booth is not None:
         qs = qs.filter(booth_id=booth)
+    count = qs.count()
+    if q and count <= FEW_MATCHES:
+        # Few matches: take them from the text index, then sort those (walking the newest-
+        # first index instead would read every open job when the matches are rare).
+        ids = list(qs.order_by().values_list("pk", flat=True))
+        qs = Job.objects.filter(pk__in=ids).select_related("booth")
     page = qs.defer("description")[offset:offset + limit]
-    return {"count": qs.count(), "results": [job_data(j, summary=True) for j in page]}
+    return {"count": count, "results": [job_data(j, summary=True) for j in page]}
 
 
 def booth_jobs(user, booth_id: int) -> list[dict]:
