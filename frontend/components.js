@@ -4,7 +4,7 @@
 import { h } from "preact";
 import { useCallback, useEffect, useRef, useState } from "preact/hooks";
 import htm from "htm";
-import { t, lang, setLanguage, LANGUAGES, errorText, localName } from "./i18n.js";
+import { t, plural, lang, setLanguage, LANGUAGES, errorText, localName } from "./i18n.js";
 import { ws, user, expo, setUser, mayModerate } from "./store.js";
 import { api } from "./api.js";
 import { loginHref, location$, matchRoute } from "./router.js";
@@ -117,7 +117,7 @@ export function Header() {
               data-testid="nav-applications"
               >${t("recruit.my_applications")}${unread.value?.notices
                 ? html` <span class="badge badge-live" data-testid="nav-unread"
-                    aria-label=${t("recruit.unread_notices", { n: unread.value.notices })}
+                    aria-label=${plural("recruit.unread_notices", unread.value.notices)}
                     >${unread.value.notices}</span
                   >`
                 : null}</a

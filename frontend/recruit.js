@@ -8,7 +8,7 @@
 
 import { useEffect, useState, useCallback } from "preact/hooks";
 import { html, ErrorBox, Loading } from "./components.js";
-import { t, lang, localName, countryName, formatDateTime } from "./i18n.js";
+import { t, plural, lang, localName, countryName, formatDateTime } from "./i18n.js";
 import { recruitApi } from "./api.js";
 import { user, setUser, staffsBooth } from "./store.js";
 import { navigate, loginHref } from "./router.js";
@@ -423,7 +423,7 @@ export function JobsPage() {
       <button type="submit" class="button" data-testid="jobs-search">${t("recruit.search")}</button>
     </form>
     ${loading ? html`<${Loading} />` : error ? html`<${ErrorBox} error=${error} />` : html`
-      <p class="muted" role="status">${t("recruit.jobs_found", { n: data.count })}</p>
+      <p class="muted" role="status">${plural("recruit.jobs_found", data.count)}</p>
       <ul class="job-list" data-testid="job-list">
         ${data.results.map((job) => html`<${JobCard} key=${job.id} job=${job} />`)}
       </ul>`}
@@ -694,7 +694,7 @@ function StaffApplications({ booth, slots, reloadSlots }) {
   return html`<section class="panel" aria-labelledby="apps-title" data-testid="staff-applications">
     <h2 id="apps-title">${t("recruit.applications")}
       <span class="badge badge-live" data-testid="staff-unread" data-count=${boothUnread(booth)}
-        title=${t("recruit.unread_title")}>${t("recruit.unread", { n: boothUnread(booth) })}</span></h2>
+        title=${t("recruit.unread_title")}>${plural("recruit.unread", boothUnread(booth))}</span></h2>
     ${error && html`<${ErrorBox} error=${error} onRetry=${reload} />`}
     ${data && (data.results.length === 0 ? html`<p class="muted">${t("recruit.no_applications_yet")}</p>` : html`
       <ul class="application-list">${data.results.map((app) => html`<li key=${app.id}>
@@ -790,7 +790,7 @@ function CsvImport({ booth, onDone }) {
       onChange=${(e) => setFile(e.currentTarget.files?.[0] || null)} data-testid="csv-input" />
     <button type="button" class="button button-small" disabled=${!file} onClick=${submit}
       data-testid="csv-submit">${t("recruit.upload")}</button>
-    ${done !== null && html`<p class="notice" role="status">${t("recruit.csv_done", { n: done })}</p>`}
+    ${done !== null && html`<p class="notice" role="status">${plural("recruit.csv_done", done)}</p>`}
     <${ErrorBox} error=${error} />
     ${rows.length > 0 && html`<ul class="csv-errors" data-testid="csv-errors">${rows.map((r) =>
       html`<li key=${r.row}>${t("recruit.csv_row", { row: r.row })}: ${r.errors.join("; ")}</li>`)}</ul>`}
