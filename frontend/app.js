@@ -12,6 +12,10 @@ import { LoginPage } from "./login.js";
 import { ModeratePage } from "./moderate/index.js"; // moderation: the console
 import { SessionGate } from "./moderation.js"; // moderation: bans, announcements, kicks
 import { RoadshowPage } from "./roadshow.js"; // live video (issue #4)
+import {
+  SignupPage, ProfilePage, JobsPage, JobPage, ApplicationsPage, RecruitStaffPage,
+} from "./recruit.js"; // recruitment
+import "./recruit-store.js";
 
 
 function Page({ route }) {
@@ -32,6 +36,18 @@ function Page({ route }) {
       return html`<${LoginPage} />`;
     case "moderate":
       return html`<${ModeratePage} />`;
+    case "signup":
+      return html`<${SignupPage} />`;
+    case "profile":
+      return html`<${ProfilePage} />`;
+    case "jobs":
+      return html`<${JobsPage} />`;
+    case "job":
+      return html`<${JobPage} key=${route.id} id=${route.id} />`;
+    case "applications":
+      return html`<${ApplicationsPage} />`;
+    case "recruit":
+      return html`<${RecruitStaffPage} key=${route.id} id=${route.id} />`;
     default:
       return html`<${NotFound} />`;
   }

@@ -8,6 +8,7 @@ import { expo } from "./store.js";
 import { useRoom } from "./room.js";
 import { ChatPanel, PresencePanel } from "./chat.js";
 import { CallPanel } from "./call.js"; // live video (issue #4)
+import { BoothJobs } from "./recruit.js"; // recruitment
 
 function useBooth(id) {
   const [state, setState] = useState({ booth: null, error: null, loading: true });
@@ -117,6 +118,7 @@ function BoothRoom({ booth }) {
     <div class="booth-layout">
       <div class="booth-side">
         <${BoothInfo} booth=${booth} presence=${roomState.presence} />
+        <${BoothJobs} booth=${booth} />
       </div>
       <div class="booth-chat">
         <${ChatPanel} roomState=${roomState} roomId=${booth.room} />

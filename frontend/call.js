@@ -60,7 +60,7 @@ function CallTile({ c, p }) {
   </figure>`;
 }
 
-function CallView({ c }) {
+export function CallView({ c }) {
   const [error, setError] = useState(null);
   const ended = c.status === "ended";
   const people = c.participants.filter((p) => p.id !== c.me);

@@ -4,10 +4,11 @@
 import { h } from "preact";
 import { useCallback, useEffect, useRef, useState } from "preact/hooks";
 import htm from "htm";
-import { t, lang, setLanguage, LANGUAGES, errorText, localName } from "./i18n.js";
+import { t, plural, lang, setLanguage, LANGUAGES, errorText, localName } from "./i18n.js";
 import { ws, user, expo, setUser, mayModerate } from "./store.js";
 import { api } from "./api.js";
 import { loginHref, location$, matchRoute } from "./router.js";
+import { unread } from "./recruit-store.js";
 
 export const html = htm.bind(h);
 
@@ -55,8 +56,11 @@ function UserBox() {
   if (!me) {
     if (matchRoute(location$.value.path).name === "login") return null;
     return html`<a class="button button-small" href=${loginHref()} data-testid="login-link"
-      >${t("user.login")}</a
-    >`;
+        >${t("user.login")}</a
+      >
+      <a class="button button-small button-quiet" href="/signup" data-testid="signup-link"
+        >${t("recruit.signup")}</a
+      >`;
   }
   async function logout() {
     setBusy(true);
@@ -103,6 +107,23 @@ export function Header() {
         </a>
         <nav class="site-nav" aria-label=${t("nav.main")}>
           <a href="/" aria-current=${route === "lobby" ? "page" : undefined}>${t("nav.lobby")}</a>
+          <a href="/jobs" aria-current=${route === "jobs" ? "page" : undefined} data-testid="nav-jobs"
+            >${t("recruit.jobs")}</a
+          >
+          ${user.value &&
+          html`<a
+              href="/applications"
+              aria-current=${route === "applications" ? "page" : undefined}
+              data-testid="nav-applications"
+              >${t("recruit.my_applications")}${unread.value?.notices
+                ? html` <span class="badge badge-live" data-testid="nav-unread"
+                    aria-label=${plural("recruit.unread_notices", unread.value.notices)}
+                    >${unread.value.notices}</span
+                  >`
+                : null}</a
+            >
+            <a href="/profile" aria-current=${route === "profile" ? "page" : undefined}
+              data-testid="nav-profile">${t("recruit.profile")}</a>`}
           ${mayModerate() &&
           html`<a
             href="/moderate"

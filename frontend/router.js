@@ -11,6 +11,13 @@ const ROUTES = [
   { name: "booth", pattern: /^\/booth\/(\d+)\/?$/ },
   { name: "login", pattern: /^\/login\/?$/ },
   { name: "moderate", pattern: /^\/moderate\/?$/ }, // the moderator console
+  // recruitment
+  { name: "signup", pattern: /^\/signup\/?$/ },
+  { name: "profile", pattern: /^\/profile\/?$/ },
+  { name: "jobs", pattern: /^\/jobs\/?$/ },
+  { name: "job", pattern: /^\/job\/(\d+)\/?$/ },
+  { name: "applications", pattern: /^\/applications\/?$/ },
+  { name: "recruit", pattern: /^\/booth\/(\d+)\/recruit\/?$/ },
 ];
 
 /** {name, id} for a path, or {name: "notfound"}. */

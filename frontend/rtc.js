@@ -25,6 +25,8 @@ export const queues = signal(new Map());
 export const call = signal(null);
 export const leads = signal(new Map());
 export const boothCalls = signal(new Map());
+/** An interview this browser waits in: null | {slot, booth} (recruitment, interview.join). */
+export const interview = signal(null);
 
 // user id → {pc: RTCPeerConnection, pending: [ICE candidates waiting for the description]}
 const peers = new Map();
@@ -46,7 +48,7 @@ window.hallserver.rtc = {
   get peers() {
     return Object.fromEntries([...peers].map(([id, entry]) => [id, entry.pc]));
   },
-  visit, queues, boothCalls, call,
+  visit, queues, boothCalls, call, interview,
 };
 
 function update(target, patch) {
@@ -335,9 +337,33 @@ export async function decline(knockId) {
   await ws.request("call.decline", { knock: knockId });
 }
 
+/**
+ * Join the interview of a booked slot (docs/protocol.md, `interview.join`). The first of the
+ * two waits (`interview` says so) until the other's join turns into `call.accepted`; the second
+ * starts the call and offers.
+ */
+export async function joinInterview(slot) {
+  const reply = await ws.request("interview.join", { slot });
+  if (reply.waiting) {
+    interview.value = { slot };
+    return reply;
+  }
+  interview.value = null;
+  startCall(reply, reply.participants);
+  offerToEarlier();
+  return reply;
+}
+
+function isMine(data) {
+  if (visit.value?.knock === (data.knock || data.call)) return true;
+  // An interview call's id starts with "iv<slot>-".
+  return Boolean(interview.value && data.call?.startsWith(`iv${interview.value.slot}-`));
+}
+
 ws.on("call.accepted", async (data) => {
-  if (visit.value?.knock !== (data.knock || data.call)) return;
+  if (!isMine(data)) return;
   visit.value = null;
+  interview.value = null;
   try {
     const config = await ws.request("call.config", {});
     iceServers = config.ice_servers;

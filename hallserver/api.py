@@ -130,7 +130,8 @@ def _domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
     """A service's refusal, code, message and extra fields unchanged (as on the WebSocket)."""
     if exc.code == "rate.limited" and "retry_after" in exc.extra:
         return _api_error(request, rate_limited(exc.extra["retry_after"], exc.message))
-    return error_response(domain_status(exc.code), exc.code, exc.message, **exc.extra)
+    status = getattr(exc, "status", None) or domain_status(exc.code)
+    return error_response(status, exc.code, exc.message, **exc.extra)
 
 
 @api.exception_handler(ValidationError)
@@ -227,3 +228,5 @@ class ApiErrorMiddleware(MiddlewareMixin):
 
 # Domain routers. Each app's ``api.py`` defines ``router``; add it here.
 api.add_router("", "booths.api.router", tags=["expo"])
+api.add_router("", "accounts.api.router", tags=["accounts"])
+api.add_router("", "recruitment.api.router", tags=["recruitment"])

@@ -45,6 +45,8 @@ INSTALLED_APPS = [
     "csp",
     "booths",
     "streaming",
+    "accounts",
+    "recruitment",
 ]
 
 MIDDLEWARE = [
@@ -172,6 +174,8 @@ HALLSERVER = {
     # user and per address, and any action per connection.
     "RATE_CHAT_USER": env.str("HALLSERVER_RATE_CHAT_USER", default="10/10seconds"),
     "RATE_CHAT_ADDRESS": env.str("HALLSERVER_RATE_CHAT_ADDRESS", default="60/10seconds"),
+    # Sign-up and guest-upgrade attempts per client address.
+    "RATE_SIGNUP_ADDRESS": env.str("HALLSERVER_RATE_SIGNUP_ADDRESS", default="10/hour"),
     "RATE_ACTIONS_CONNECTION": env.str("HALLSERVER_RATE_ACTIONS_CONNECTION",
                                        default="50/second"),
     # Simultaneous connections of one user (across processes).
@@ -187,7 +191,10 @@ HALLSERVER = {
 
 # --- Auth, i18n, static --------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "/login"
 SESSION_COOKIE_SAMESITE = "Lax"
@@ -317,3 +324,11 @@ if env.bool("HALLSERVER_CSP_REPORT_ONLY", default=False):
     CONTENT_SECURITY_POLICY_REPORT_ONLY = _csp
 else:
     CONTENT_SECURITY_POLICY = _csp
+
+# --- Recruitment (recruitment/, docs/recruitment.md) ---------------------------------------------
+RECRUITMENT = {
+    # Largest résumé PDF accepted (bytes).
+    "RESUME_MAX_BYTES": env.int("HALLSERVER_RESUME_MAX_BYTES", default=5 * 1024 * 1024),
+    # Honour the clock offset set with `manage recruit_clock` (tests only; never in production).
+    "TEST_CLOCK": env.bool("HALLSERVER_RECRUIT_TEST_CLOCK", default=False),
+}

@@ -23,4 +23,10 @@ urlpatterns = [
     path("hall/<int:hall_id>", views.page),
     path("booth/<int:booth_id>", views.page),
     path("moderate", views.page),
+    path("signup", views.page),
+    path("profile", views.page),
+    path("jobs", views.page),
+    path("job/<int:job_id>", views.page),
+    path("applications", views.page),
+    path("booth/<int:booth_id>/recruit", views.page),
 ]

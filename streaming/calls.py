@@ -509,6 +509,30 @@ class CallService:
         await self.calls_changed(call)
         return call
 
+    async def pair(self, call_id: str, booth: int, waiting: dict, joining: dict) -> dict:
+        """A private call of exactly two (an interview): ``waiting`` (who came first, told with
+        ``call.accepted`` as the answerer) and ``joining`` (who offers). Each is a participant
+        ``{"user", "name", "addr", "staff"}``. Nobody else may join or be added to it."""
+        await self.start()
+        if not await self.kv.set(f"busy:{joining['user']}", "pending", ttl=PENDING_TTL, nx=True):
+            raise CallError("call.busy", "Hang up your current call first.")
+        if not await self.kv.set(f"busy:{waiting['user']}", "pending", ttl=PENDING_TTL,
+                                 nx=True):
+            await self.kv.delete_if(f"busy:{joining['user']}", "pending")
+            raise CallError("call.busy", "The other side is in another call.")
+        call = {"id": call_id, "booth": booth, "at": time.time(), "private": True,
+                "parties": [dict(waiting), dict(joining)]}
+        await self._save(call)
+        await self.kv.zadd(CALL_INDEX, call_id, call["at"])
+        await self.kv.set(f"busy:{joining['user']}", call_id, ttl=CALL_TTL)
+        await self.kv.set(f"busy:{waiting['user']}", call_id, ttl=CALL_TTL)
+        self._local(joining["addr"]).calls.add(call_id)
+        await self.send(waiting["addr"], event("call.accepted", {
+            "call": call_id, "booth": booth,
+            "peer": {"id": joining["user"], "name": joining["name"]}, "role": "answerer",
+        }))
+        return call
+
     def _check_room(self, call: dict, user_id: int, who: str) -> None:
         """Refuse a participant who is in the call already, or one more than it may have."""
         if party_of(call, user_id) is not None:
@@ -533,6 +557,8 @@ class CallService:
             if knock["booth"] != call["booth"]:
                 raise CallError("call.wrong_booth", f"The knock {knock_id} is for booth "
                                 f"{knock['booth']}, the call is booth {call['booth']}'s.")
+            if call.get("private"):
+                raise CallError("call.forbidden", f"Call {call_id} is a private interview.")
             self._check_room(call, knock["user"], f"{knock['name']} is")
             busy = f"busy:{knock['user']}"
             if not await self.kv.set(busy, call_id, ttl=CALL_TTL, nx=True):
@@ -577,6 +603,8 @@ class CallService:
             call = await self.kv.get(f"call:{call_id}")
             if call is None:
                 raise CallError("call.not_found", f"No call {call_id}.")
+            if call.get("private"):
+                raise CallError("call.forbidden", f"Call {call_id} is a private interview.")
             self._check_room(call, user["id"], "You are")
             if not await self.kv.set(f"busy:{user['id']}", call_id, ttl=CALL_TTL, nx=True):
                 raise CallError("call.busy", "Hang up your current call first.")

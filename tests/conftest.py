@@ -73,6 +73,7 @@ class ManagedProcess:
 
     def __init__(self, args: list[str], env: dict[str, str], name: str) -> None:
         self.name = name
+        self.env = env
         # Kept open for the process's lifetime and removed in stop().
         self.log = tempfile.NamedTemporaryFile(  # noqa: SIM115
             prefix=f"hallserver-{name}-", suffix=".log", delete=False

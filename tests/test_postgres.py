@@ -14,7 +14,7 @@ import time
 import psycopg
 import pytest
 
-from tests import test_system
+from tests import test_recruitment_system, test_system
 from tests.conftest import ServerProcess, prepare_database, server_env
 
 pytestmark = pytest.mark.system
@@ -61,3 +61,18 @@ async def test_resume_on_postgres(pg_servers):
 
 async def test_chat_and_presence_on_postgres(pg_servers):
     await test_system.test_chat_and_presence_cross_processes(pg_servers)
+
+
+@pytest.fixture(scope="module")
+def pg_recruitment(pg_servers):
+    first, second = pg_servers
+    return first, second, test_recruitment_system.set_up(first)
+
+
+def test_slot_offer_race_on_postgres(pg_recruitment):
+    test_recruitment_system.test_two_staff_on_two_processes_offer_the_same_slot_one_wins(
+        pg_recruitment)
+
+
+async def test_overlapping_bookings_race_on_postgres(pg_recruitment):
+    await test_recruitment_system.book_both(pg_recruitment)

@@ -19,9 +19,12 @@ from streaming.errors import CallError, RoadshowError
 ROOT = Path(__file__).resolve().parent.parent
 #: Domain logic: these modules may not import a protocol (schemas, error replies) module.
 SERVICES = [*sorted((ROOT / "booths" / "services").glob("*.py")),
-            ROOT / "streaming" / "calls.py", ROOT / "streaming" / "store.py"]
+            ROOT / "streaming" / "calls.py", ROOT / "streaming" / "store.py",
+            *sorted((ROOT / "recruitment" / "services").glob("*.py")),
+            *sorted((ROOT / "accounts" / "services").glob("*.py"))]
 PROTOCOL_MODULES = {"booths.protocol", "streaming.protocol", "booths.actions",
-                    "streaming.actions", "booths.consumers"}
+                    "streaming.actions", "booths.consumers", "recruitment.actions",
+                    "recruitment.api", "accounts.api", "hallserver.api"}
 
 
 def imported_modules(path: Path) -> set[str]:
