@@ -70,7 +70,7 @@ class Recorder:
             self._wake.clear()
             try:
                 await self.flush()
-            except Exception:  # noqa: BLE001 - the loop must outlive a bad batch
+            except Exception:  # the loop must outlive a bad batch
                 log.exception("analytics flush failed")
 
     def _take(self) -> list[Row]:

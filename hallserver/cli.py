@@ -77,7 +77,7 @@ def _flush_analytics() -> None:
 
     try:
         recorder.flush_sync()
-    except Exception:  # noqa: BLE001 - shutting down: say so, do not hide the exit
+    except Exception:  # shutting down: say so, do not hide the exit
         import logging
 
         logging.getLogger(__name__).exception("analytics: last flush failed")
