@@ -1,0 +1,12 @@
+"""The exhibitor console's domain logic. Services raise :class:`ConsoleError` and know nothing
+of HTTP or frames; ``api.py`` and ``actions.py`` map the codes to their interfaces."""
+
+from __future__ import annotations
+
+
+class ConsoleError(Exception):
+    """A refused request: ``code`` (docs/api.md, docs/protocol.md), HTTP ``status``."""
+
+    def __init__(self, code: str, message: str, status: int = 400, **extra) -> None:
+        super().__init__(message)
+        self.code, self.message, self.status, self.extra = code, message, status, extra
