@@ -1,0 +1,58 @@
+// The notification bell of every signed-in user: the stored notice feed (recruit.notice,
+// recruit.sync, recruit.read; docs/protocol.md) as recruit-store.js keeps it, so unread counts
+// survive reconnects and tabs. New kinds: lead.new, roadshow.soon (docs/console.md).
+
+import { signal } from "@preact/signals";
+import { h } from "preact";
+import { useState } from "preact/hooks";
+import htm from "htm";
+import { t, formatDateTime } from "./i18n.js";
+import { user } from "./store.js";
+import { unread, recent, markRead } from "./recruit-store.js";
+
+const html = htm.bind(h);
+
+function noticeText(n) {
+  const d = n.data || {};
+  const key = `bell.${n.kind}`;
+  return t(key, {
+    name: d.name || d.candidate?.name || "",
+    job: d.job?.title || "",
+    status: d.status ? t(`console.status.${d.status}`) : "",
+    title: d.title || "",
+  });
+}
+
+function noticeHref(n) {
+  const d = n.data || {};
+  if (n.kind === "roadshow.soon") return `/booth/${d.booth}?roadshow=${d.roadshow}`;
+  if (n.kind === "lead.new" || n.kind === "application.new") return `/console/${d.booth}`;
+  return null;
+}
+
+export function Bell() {
+  const [open, setOpen] = useState(false);
+  if (!user.value) return null;
+  const count = unread.value?.notices ?? 0;
+  const readAll = () => markRead().catch(() => {});
+  return html`<div class="bell">
+    <button type="button" class="button button-small button-quiet bell-button" aria-expanded=${open}
+      aria-label=${t("bell.label", { n: count })} data-testid="bell" data-unread=${count}
+      onClick=${() => setOpen(!open)}>
+      <span aria-hidden="true">🔔</span>${count > 0 && html`<span class="count-badge" data-testid="bell-count">${count}</span>`}
+    </button>
+    ${open && html`<div class="bell-panel" data-testid="bell-panel">
+      ${recent.value.length
+        ? html`<ul>${recent.value.map((n) => {
+            const href = noticeHref(n);
+            const text = noticeText(n);
+            return html`<li data-kind=${n.kind}>
+              ${href ? html`<a href=${href} onClick=${() => setOpen(false)}>${text}</a>` : text}
+              <span class="muted small"> ${formatDateTime(n.at)}</span></li>`;
+          })}</ul>`
+        : html`<p class="muted">${t("bell.empty")}</p>`}
+      ${count > 0 && html`<button type="button" class="button button-small" onClick=${readAll}
+        data-testid="bell-read">${t("bell.mark_read")}</button>`}
+    </div>`}
+  </div>`;
+}
