@@ -4,9 +4,10 @@
 
 import { signal } from "@preact/signals";
 import { h } from "preact";
-import { useState } from "preact/hooks";
+import { useEffect, useState } from "preact/hooks";
 import htm from "htm";
-import { t, formatDateTime } from "./i18n.js";
+import { t, formatDateTime, errorText } from "./i18n.js";
+import { request } from "./api.js";
 import { user } from "./store.js";
 import { unread, recent, markRead } from "./recruit-store.js";
 
@@ -55,4 +56,42 @@ export function Bell() {
         data-testid="bell-read">${t("bell.mark_read")}</button>`}
     </div>`}
   </div>`;
+}
+
+/** Roadshow ids the user bookmarked (the bell reminds 10 minutes before they start). */
+export const bookmarks = signal(null);
+
+async function loadBookmarks() {
+  try {
+    const data = await request("GET", "/api/bookmarks");
+    bookmarks.value = new Set(data.roadshows);
+  } catch {
+    bookmarks.value = new Set();
+  }
+}
+
+/** "Remind me" on a scheduled roadshow, for signed-in users. */
+export function RemindButton({ roadshow }) {
+  const [error, setError] = useState(null);
+  const signedIn = Boolean(user.value);
+  useEffect(() => {
+    if (signedIn && bookmarks.value === null) loadBookmarks();
+  }, [signedIn]);
+  if (!signedIn || roadshow.state !== "scheduled") return null;
+  const on = Boolean(bookmarks.value?.has(roadshow.id));
+  const toggle = async () => {
+    setError(null);
+    try {
+      await request(on ? "DELETE" : "POST", `/api/roadshows/${roadshow.id}/bookmark`);
+      const next = new Set(bookmarks.value || []);
+      if (on) next.delete(roadshow.id);
+      else next.add(roadshow.id);
+      bookmarks.value = next;
+    } catch (err) {
+      setError(err);
+    }
+  };
+  return html`<button type="button" class="button button-small button-quiet" aria-pressed=${on}
+    data-testid="remind" onClick=${toggle}>${on ? t("bell.reminding") : t("bell.remind")}</button>
+    ${error && html`<span class="inline-error" role="alert">${errorText(error)}</span>`}`;
 }

@@ -9,6 +9,7 @@ import { useRoom } from "./room.js";
 import { ChatPanel, PresencePanel } from "./chat.js";
 import { CallPanel } from "./call.js"; // live video (issue #4)
 import { BoothJobs } from "./recruit.js"; // recruitment
+import { RemindButton } from "./bell.js"; // the bell: roadshow reminders
 
 function useBooth(id) {
   const [state, setState] = useState({ booth: null, error: null, loading: true });
@@ -126,6 +127,7 @@ function BoothInfo({ booth, presence }) {
                 data-testid="roadshow-link">${r.title}</a>
               ${r.presenter_name &&
               html`<div class="roadshow-meta">${t("lobby.by", { name: r.presenter_name })}</div>`}
+              <${RemindButton} roadshow=${r} />
             </li>`,
           )}
         </ul>`}
