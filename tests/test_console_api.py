@@ -298,7 +298,7 @@ def test_exports_hold_the_rows_the_inbox_shows(world):
     assert [(v[0], v[2], v[3]) for v in values[1:]] == [
         (world["application"].pk, "Vera Visitor", "Chemist")]
     assert error_of(alice.get(f"/api/booths/{a}/exports/leads?format=pdf"),
-                    422) == "request.invalid"
+                    400) == "query.invalid"
     assert error_of(alice.get(f"/api/booths/{a}/exports/secrets?format=csv"),
                     400) == "export.bad_source"
 

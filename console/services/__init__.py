@@ -3,10 +3,12 @@ of HTTP or frames; ``api.py`` and ``actions.py`` map the codes to their interfac
 
 from __future__ import annotations
 
+from hallserver.errors import DomainError
 
-class ConsoleError(Exception):
+
+class ConsoleError(DomainError):
     """A refused request: ``code`` (docs/api.md, docs/protocol.md), HTTP ``status``."""
 
     def __init__(self, code: str, message: str, status: int = 400, **extra) -> None:
-        super().__init__(message)
-        self.code, self.message, self.status, self.extra = code, message, status, extra
+        super().__init__(code, message, extra)
+        self.status = status
