@@ -8,7 +8,7 @@ import { useEffect, useState } from "preact/hooks";
 import htm from "htm";
 import { t, formatDateTime, errorText } from "./i18n.js";
 import { request } from "./api.js";
-import { user } from "./store.js";
+import { user, ws } from "./store.js";
 import { unread, recent, markRead } from "./recruit-store.js";
 
 const html = htm.bind(h);
@@ -31,9 +31,31 @@ function noticeHref(n) {
   return null;
 }
 
+/** The user's notices, newest first (at most 50): recruit-store.js only keeps those that
+ * arrived since this browser last looked, so opening the bell reads the stored feed. */
+async function history() {
+  let after = 0;
+  let all = [];
+  for (let page = 0; page < 10; page += 1) {
+    const reply = await ws.request("recruit.sync", { after });
+    all = [...all, ...reply.notices].slice(-50);
+    after = reply.last;
+    if (!reply.more) break;
+  }
+  return all.reverse();
+}
+
 export function Bell() {
   const [open, setOpen] = useState(false);
+  const [stored, setStored] = useState([]);
+  useEffect(() => {
+    if (open) history().then(setStored, () => {});
+  }, [open]);
   if (!user.value) return null;
+  const seen = new Set(recent.value.map((n) => n.id));
+  const list = [...recent.value, ...stored.filter((n) => !seen.has(n.id))]
+    .sort((a, b) => b.id - a.id)
+    .slice(0, 50);
   const count = unread.value?.notices ?? 0;
   const readAll = () => markRead().catch(() => {});
   return html`<div class="bell">
@@ -43,8 +65,8 @@ export function Bell() {
       <span aria-hidden="true">🔔</span>${count > 0 && html`<span class="count-badge" data-testid="bell-count">${count}</span>`}
     </button>
     ${open && html`<div class="bell-panel" data-testid="bell-panel">
-      ${recent.value.length
-        ? html`<ul>${recent.value.map((n) => {
+      ${list.length
+        ? html`<ul>${list.map((n) => {
             const href = noticeHref(n);
             const text = noticeText(n);
             return html`<li data-kind=${n.kind}>
