@@ -17,6 +17,7 @@ from typing import Any
 from django.conf import settings
 from pydantic import BaseModel
 
+from analytics import recorder as analytics
 from hallserver.errors import DomainError
 from hallserver.realtime.connection import Connection
 from hallserver.realtime.frames import event
@@ -73,6 +74,7 @@ class Session:
         self.user = {"id": visitor.id, "name": visitor.name} if visitor else None
         self.member = runtime.presence().member_key(self.user, conn.id, hub.process_id)
         self.rooms: dict[int, RoomInfo] = {}
+        self.visits: dict[int, float] = {}  # booth/roadshow room → when the visit began
         self.counted = False  # whether this socket counts towards the user's connection cap
         self.budget = runtime.limits().connection_budget()
         self.after_reply: list[Callable[[], None]] = []
@@ -102,6 +104,7 @@ class Session:
         if room is None:
             return
         hub.leave(self.conn, room.id)
+        analytics.visit_ended(self, room)
         await runtime.presence().exit(room, self.member, self.user)
 
     def joined(self, room_id: int) -> RoomInfo:
@@ -130,6 +133,8 @@ class Session:
         rooms = list(self.rooms.values())
         self.rooms.clear()
         hub.detach(self.conn)
+        for room in rooms:
+            analytics.visit_ended(self, room)
         for room in rooms:
             await presence.exit(room, self.member, self.user)
         if self.counted:
@@ -213,6 +218,8 @@ async def room_join(session: Session, data: RoomJoinData) -> dict:
             conn.end_sync(room.id, 0)
         raise
     session.rooms[room.id] = room
+    if first_time:
+        analytics.visit_started(session, room)
     session.after_reply.append(lambda: conn.end_sync(room.id, last))
     result["room"] = room.public(last)
     result["room"]["pinned"] = (await chat.get_message(room.id, room.pinned_seq)
@@ -254,6 +261,9 @@ async def chat_send(session: Session, data: ChatSendData) -> dict:
         return {"held": True}
     row = await chat.store_message(room, visitor, body, privileged)
     await publish_message(room, row)
+    if room.kind in (Room.Kind.BOOTH, Room.Kind.ROADSHOW) and not room.is_staff(visitor.id):
+        analytics.record("chat", booth=room.booth_id, roadshow=room.roadshow_id,
+                         user=visitor.id)
     return {"seq": row["seq"], "id": row["pk"]}
 
 

@@ -16,6 +16,7 @@ import {
   SignupPage, ProfilePage, JobsPage, JobPage, ApplicationsPage, RecruitStaffPage,
 } from "./recruit.js"; // recruitment
 import "./recruit-store.js";
+import { ConsolePage } from "./console/page.js"; // the exhibitor console
 
 
 function Page({ route }) {
@@ -48,6 +49,10 @@ function Page({ route }) {
       return html`<${ApplicationsPage} />`;
     case "recruit":
       return html`<${RecruitStaffPage} key=${route.id} id=${route.id} />`;
+    case "console":
+      return html`<${ConsolePage} key=${`c${route.id}`} boothId=${route.id} />`;
+    case "console-expo":
+      return html`<${ConsolePage} key="expo" boothId="expo" />`;
     default:
       return html`<${NotFound} />`;
   }

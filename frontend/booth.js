@@ -3,12 +3,13 @@
 import { useEffect, useState } from "preact/hooks";
 import { html, Avatar, ErrorBox, Loading, safeUrl } from "./components.js";
 import { t, localName, countryName, formatDateTime, lang } from "./i18n.js";
-import { api } from "./api.js";
+import { api, request } from "./api.js";
 import { expo } from "./store.js";
 import { useRoom } from "./room.js";
 import { ChatPanel, PresencePanel } from "./chat.js";
 import { CallPanel } from "./call.js"; // live video (issue #4)
 import { BoothJobs } from "./recruit.js"; // recruitment
+import { RemindButton } from "./bell.js"; // the bell: roadshow reminders
 
 function useBooth(id) {
   const [state, setState] = useState({ booth: null, error: null, loading: true });
@@ -27,12 +28,32 @@ function useBooth(id) {
   return { ...state, retry: () => setAttempt((n) => n + 1) };
 }
 
+/** The booth's name, tagline and description in the UI's language (with the server's
+ * fallback to English), as edited in the exhibitor console. */
+function useTexts(id) {
+  const [texts, setTexts] = useState(null);
+  const code = lang.value.startsWith("zh") ? "zh" : lang.value.split("-")[0];
+  useEffect(() => {
+    let active = true;
+    request("GET", `/api/booths/${encodeURIComponent(id)}/texts?lang=${encodeURIComponent(code)}`).then(
+      (data) => active && setTexts(data),
+      () => active && setTexts(null),
+    );
+    return () => {
+      active = false;
+    };
+  }, [id, code]);
+  return texts;
+}
+
 function hallOf(booth) {
   return expo.value?.halls?.find((hall) => hall.id === booth.hall) || null;
 }
 
 function BoothInfo({ booth, presence }) {
-  const name = localName(booth);
+  const texts = useTexts(booth.id);
+  const name = texts?.name || localName(booth);
+  const description = texts ? texts.description : booth.description;
   const hall = hallOf(booth);
   const hallName = hall ? localName(hall) : booth.hall_name;
   const online = presence.users ? new Set(presence.users.keys()) : null;
@@ -45,6 +66,7 @@ function BoothInfo({ booth, presence }) {
         <${Avatar} name=${name} url=${booth.logo_url} size="lg" />
         <div>
           <h1 id="booth-title" data-testid="booth-name">${name}</h1>
+          ${texts?.tagline && html`<p class="booth-tagline" data-testid="booth-tagline">${texts.tagline}</p>`}
           ${lang.value === "zh-Hans" && booth.name_zh && booth.name !== booth.name_zh &&
           html`<p class="muted small" lang="en">${booth.name}</p>`}
         </div>
@@ -70,9 +92,9 @@ function BoothInfo({ booth, presence }) {
       html`<div class="tags" aria-label=${t("booth.tags")}>
         ${booth.industry_tags.map((tag) => html`<span class="tag">${tag}</span>`)}
       </div>`}
-      ${booth.description &&
+      ${description &&
       html`<h2 class="sub">${t("booth.about")}</h2>
-        <p class="description">${booth.description}</p>`}
+        <p class="description" data-testid="booth-description">${description}</p>`}
       ${links.length > 0 &&
       html`<h2 class="sub">${t("booth.links")}</h2>
         <ul class="links">
@@ -105,6 +127,7 @@ function BoothInfo({ booth, presence }) {
                 data-testid="roadshow-link">${r.title}</a>
               ${r.presenter_name &&
               html`<div class="roadshow-meta">${t("lobby.by", { name: r.presenter_name })}</div>`}
+              <${RemindButton} roadshow=${r} />
             </li>`,
           )}
         </ul>`}

@@ -9,6 +9,7 @@ import { ws, user, expo, setUser, mayModerate } from "./store.js";
 import { api } from "./api.js";
 import { loginHref, location$, matchRoute } from "./router.js";
 import { unread } from "./recruit-store.js";
+import { Bell } from "./bell.js";
 
 export const html = htm.bind(h);
 
@@ -131,10 +132,18 @@ export function Header() {
             data-testid="nav-moderate"
             >${t("nav.moderate")}</a
           >`}
+          ${(user.value?.staff_of?.length > 0 || user.value?.admin) &&
+          html`<a
+            href="/console"
+            aria-current=${route.startsWith("console") ? "page" : undefined}
+            data-testid="nav-console"
+            >${t("nav.console")}</a
+          >`}
         </nav>
         <div class="header-tools">
           <${ConnectionState} />
           <${LanguageSwitcher} />
+          <${Bell} />
           <${UserBox} />
         </div>
       </div>

@@ -18,6 +18,8 @@ const ROUTES = [
   { name: "job", pattern: /^\/job\/(\d+)\/?$/ },
   { name: "applications", pattern: /^\/applications\/?$/ },
   { name: "recruit", pattern: /^\/booth\/(\d+)\/recruit\/?$/ },
+  { name: "console", pattern: /^\/console(?:\/(\d+))?\/?$/ }, // the exhibitor console
+  { name: "console-expo", pattern: /^\/console\/expo\/?$/ }, // organisers' figures
 ];
 
 /** {name, id} for a path, or {name: "notfound"}. */

@@ -230,3 +230,4 @@ class ApiErrorMiddleware(MiddlewareMixin):
 api.add_router("", "booths.api.router", tags=["expo"])
 api.add_router("", "accounts.api.router", tags=["accounts"])
 api.add_router("", "recruitment.api.router", tags=["recruitment"])
+api.add_router("", "console.api.router", tags=["console"])

@@ -71,6 +71,18 @@ def _ready_line(host: str, port: int, server: str) -> str:
             f"channel layer: {layer})")
 
 
+def _flush_analytics() -> None:
+    """Write the analytics events still waiting when the server stops."""
+    from analytics.recorder import recorder
+
+    try:
+        recorder.flush_sync()
+    except Exception:  # shutting down: say so, do not hide the exit
+        import logging
+
+        logging.getLogger(__name__).exception("analytics: last flush failed")
+
+
 def _serve_daphne(host: str, port: int, announce: str | None) -> None:
     # Importing the server installs Twisted's asyncio reactor: it must come first.
     from hallserver.realtime.server import HallServer
@@ -104,6 +116,7 @@ def _serve_daphne(host: str, port: int, announce: str | None) -> None:
         proxy_forwarded_port_header="X-Forwarded-Port" if settings.PROXY_HEADERS else None,
         verbosity=0,
     ).run()
+    _flush_analytics()
 
 
 def _serve_uvicorn(host: str, port: int, announce: str | None) -> None:
@@ -137,6 +150,7 @@ def _serve_uvicorn(host: str, port: int, announce: str | None) -> None:
     )
     _prepare()
     Server(config).run()
+    _flush_analytics()
 
 
 def demo(host: str, port: int, server: str = "daphne") -> None:

@@ -47,6 +47,8 @@ INSTALLED_APPS = [
     "streaming",
     "accounts",
     "recruitment",
+    "analytics",
+    "console",
 ]
 
 MIDDLEWARE = [
@@ -331,4 +333,20 @@ RECRUITMENT = {
     "RESUME_MAX_BYTES": env.int("HALLSERVER_RESUME_MAX_BYTES", default=5 * 1024 * 1024),
     # Honour the clock offset set with `manage recruit_clock` (tests only; never in production).
     "TEST_CLOCK": env.bool("HALLSERVER_RECRUIT_TEST_CLOCK", default=False),
+}
+
+# --- Analytics and the exhibitor console (analytics/, console/, docs/console.md) -----------------
+ANALYTICS = {
+    # Events are written in batches by a background task: at least this often (seconds) ...
+    "FLUSH_SECONDS": env.float("HALLSERVER_ANALYTICS_FLUSH_SECONDS", default=1.0),
+    # ... or as soon as this many are waiting.
+    "BATCH": env.int("HALLSERVER_ANALYTICS_BATCH", default=500),
+    # Events waiting beyond this many are dropped (and counted): memory stays bounded.
+    "BUFFER": env.int("HALLSERVER_ANALYTICS_BUFFER", default=100_000),
+}
+CONSOLE = {
+    # Largest logo upload (bytes); larger files are refused before they are decoded.
+    "LOGO_MAX_BYTES": env.int("HALLSERVER_LOGO_MAX_BYTES", default=5 * 1024 * 1024),
+    # Logos are stored no larger than this many pixels on their longer side.
+    "LOGO_MAX_PIXELS": env.int("HALLSERVER_LOGO_MAX_PIXELS", default=512),
 }

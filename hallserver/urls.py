@@ -29,4 +29,7 @@ urlpatterns = [
     path("job/<int:job_id>", views.page),
     path("applications", views.page),
     path("booth/<int:booth_id>/recruit", views.page),
+    path("console", views.page),
+    path("console/expo", views.page),
+    path("console/<int:booth_id>", views.page),
 ]

@@ -60,6 +60,7 @@ from typing import Any
 
 from django.conf import settings
 
+from analytics import recorder as analytics
 from hallserver.realtime.frames import event
 from hallserver.realtime.hub import cancel_and_wait, hub, spawn
 
@@ -381,6 +382,7 @@ class CallService:
         await self.kv.zadd(KNOCK_INDEX, knock["id"], knock["deadline"])
         await self.kv.zadd(f"queue:{booth}", knock["id"], now)
         local.knocks.add(knock["id"])
+        analytics.record("knock", booth=booth, user=user["id"], at=now)
         self._timer(knock["id"], timeout, lambda: self._expire(knock))
         await self.queue_changed(booth)
         position = await self._position(booth, knock["id"])
@@ -687,6 +689,11 @@ class CallService:
         call_id = call["id"]
         if not await self.kv.delete(f"call:{call_id}"):
             return  # ended elsewhere already
+        if not call.get("private"):
+            visitor = next((p for p in parties_of(call) if not p.get("staff")), None)
+            analytics.record("call", booth=call["booth"], at=call["at"],
+                             user=visitor["user"] if visitor else None,
+                             seconds=max(0.0, time.time() - call["at"]))
         await self.kv.zrem(CALL_INDEX, call_id)
         await self.kv.zrem(f"booth_calls:{call['booth']}", call_id)
         for party in parties_of(call):

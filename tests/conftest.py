@@ -43,6 +43,7 @@ def _test_settings(settings):
 @pytest.fixture(autouse=True)
 def _fresh_realtime_state():
     """Each test gets its own event loop, so process-wide real-time state starts afresh."""
+    from analytics.recorder import recorder
     from booths import runtime
     from booths.services import chat
     from booths.services.rooms import directory
@@ -55,6 +56,8 @@ def _fresh_realtime_state():
     chat.history_cache._pages.clear()
     hub.channel = None
     hub._loop = None
+    recorder.buffer.clear()
+    recorder._loop = recorder._task = None
     yield
     channel_layers.backends.clear()
     for cached in (runtime.presence, runtime.limits, runtime.word_filter):

@@ -1,0 +1,19 @@
+from django.apps import AppConfig
+
+
+class ConsoleConfig(AppConfig):
+    name = "console"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from django.db.models.signals import post_save
+
+        from recruitment.models import Application
+        from streaming.models import Lead
+
+        from . import actions  # noqa: F401  (registers the WebSocket actions)
+        from .signals import application_saved, lead_saved
+
+        post_save.connect(lead_saved, sender=Lead, dispatch_uid="console.lead")
+        post_save.connect(application_saved, sender=Application,
+                          dispatch_uid="console.application")

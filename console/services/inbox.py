@@ -1,0 +1,193 @@
+"""The booth's inbox: items from several sources, with a shared status, note and read flag.
+
+A source is registered in :data:`SOURCES` (docs/console.md, "Inbox sources"); the console, the
+unread counts and the exports only go through that registry, so meeting requests (project
+docking) join by registering one more.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from asgiref.sync import async_to_sync
+from django.db import transaction
+from django.utils import timezone
+
+from booths.models import Report
+from booths.services.identity import display_name
+from hallserver.realtime.frames import event
+from hallserver.realtime.hub import hub
+from recruitment.models import Application, Status
+from recruitment.services import RecruitError
+from recruitment.services import applications as recruit_apps
+from recruitment.services.notices import booth_staff
+from streaming.models import Lead
+
+from ..models import InboxState
+from . import ConsoleError
+
+NOTE_MAX = 2000
+
+
+@dataclass
+class Source:
+    """One kind of inbox item.
+
+    ``items(booth)``: dicts with ``ref``, ``at`` (ISO), ``who`` ({"id", "name"}), ``title``,
+    ``text``, ``contact``, ``status`` (the source's own, or None to use the stored one).
+    ``statuses``: what staff may set. ``change(user, booth, ref, status)``: set a status the
+    source keeps itself (None: the stored status is the status). ``columns``: the export's
+    header and the function giving a row from an item.
+    """
+
+    name: str
+    items: Callable[[int], list[dict]]
+    statuses: tuple[str, ...]
+    default_status: str
+    change: Callable[[object, int, int, str], None] | None = None
+    columns: list[tuple[str, Callable[[dict], object]]] = field(default_factory=list)
+
+
+# --- leads ------------------------------------------------------------------------------------
+
+def _lead_items(booth_id: int) -> list[dict]:
+    return [{"ref": lead.pk, "at": lead.created_at.isoformat(),
+             "who": {"id": lead.user_id, "name": lead.name}, "title": lead.name,
+             "text": lead.message, "contact": lead.contact,
+             "status": None}
+            for lead in Lead.objects.filter(booth_id=booth_id).order_by("-created_at", "-id")]
+
+
+def _lead_change(user, booth_id: int, ref: int, status: str) -> None:
+    Lead.objects.filter(booth_id=booth_id, pk=ref).update(handled=status == "done")
+
+
+# --- applications -----------------------------------------------------------------------------
+
+def _application_items(booth_id: int) -> list[dict]:
+    rows = (Application.objects.filter(booth_id=booth_id).exclude(status=Status.WITHDRAWN)
+            .select_related("job", "candidate__profile").order_by("-created_at", "-id"))
+    return [{"ref": app.pk, "at": app.created_at.isoformat(),
+             "who": {"id": app.candidate_id, "name": display_name(app.candidate)},
+             "title": app.job.title, "text": app.cover_note, "contact": "",
+             "status": app.status} for app in rows]
+
+
+def _application_change(user, booth_id: int, ref: int, status: str) -> None:
+    if not Application.objects.filter(pk=ref, booth_id=booth_id).exists():
+        raise ConsoleError("inbox.not_found", f"No application {ref} at this booth.", 404)
+    try:
+        recruit_apps.move(user, ref, status)
+    except RecruitError as exc:
+        raise ConsoleError(exc.code, exc.message, exc.status) from None
+
+
+# --- reported problems: reports on chat messages in the booth's rooms ---------------------------
+
+def _report_items(booth_id: int) -> list[dict]:
+    rows = (Report.objects.filter(message__room__booth_id=booth_id)
+            .select_related("message", "reporter__profile").order_by("-created_at", "-id"))
+    return [{"ref": r.pk, "at": r.created_at.isoformat(),
+             "who": {"id": r.reporter_id,
+                     "name": display_name(r.reporter) if r.reporter else ""},
+             "title": r.reason or "report", "text": r.message.body, "contact": "",
+             "status": r.status} for r in rows]
+
+
+def _report_change(user, booth_id: int, ref: int, status: str) -> None:
+    Report.objects.filter(pk=ref, message__room__booth_id=booth_id).update(status=status)
+
+
+def _common_columns(contact: bool) -> list[tuple[str, Callable[[dict], object]]]:
+    cols = [("id", lambda i: i["ref"]), ("received", lambda i: i["at"]),
+            ("name", lambda i: i["who"]["name"])]
+    if contact:
+        cols.append(("contact", lambda i: i["contact"]))
+    return cols
+
+
+SOURCES: dict[str, Source] = {
+    "leads": Source("leads", _lead_items, ("new", "contacted", "done"), "new", _lead_change,
+                    [*_common_columns(True), ("message", lambda i: i["text"]),
+                     ("status", lambda i: i["status"]), ("note", lambda i: i["note"])]),
+    "applications": Source(
+        "applications", _application_items, tuple(Status.values), Status.SUBMITTED,
+        _application_change,
+        [*_common_columns(False), ("job", lambda i: i["title"]),
+         ("cover note", lambda i: i["text"]), ("status", lambda i: i["status"]),
+         ("note", lambda i: i["note"])]),
+    "reports": Source("reports", _report_items, ("open", "resolved"), "open", _report_change,
+                      [*_common_columns(False), ("reason", lambda i: i["title"]),
+                       ("message", lambda i: i["text"]), ("status", lambda i: i["status"])]),
+}
+
+
+def source(name: str) -> Source:
+    found = SOURCES.get(name)
+    if found is None:
+        raise ConsoleError("inbox.bad_source",
+                           f"No inbox source {name!r}; there are {', '.join(SOURCES)}.", 400)
+    return found
+
+
+def items(booth_id: int, name: str) -> list[dict]:
+    """A source's items of a booth, with the team's state (read, status, note)."""
+    src = source(name)
+    rows = src.items(booth_id)
+    states = {s.ref: s for s in InboxState.objects.filter(
+        booth_id=booth_id, source=name, ref__in=[r["ref"] for r in rows])}
+    for row in rows:
+        state = states.get(row["ref"])
+        row["source"] = name
+        row["read"] = bool(state and state.read)
+        row["note"] = state.note if state else ""
+        if row["status"] is None:
+            row["status"] = (state.status if state and state.status else src.default_status)
+    return rows
+
+
+def unread(booth_id: int) -> dict:
+    """Per source, the items nobody of the team has opened yet, and the total."""
+    counts = {name: sum(not r["read"] for r in items(booth_id, name)) for name in SOURCES}
+    return {"booth": booth_id, "sources": counts, "total": sum(counts.values())}
+
+
+def update(user, booth_id: int, name: str, ref: int, *, read: bool | None = None,
+           status: str | None = None, note: str | None = None) -> dict:
+    """Change one item's state; every staff socket of the booth hears the new counts."""
+    src = source(name)
+    if not any(r["ref"] == ref for r in src.items(booth_id)):
+        raise ConsoleError("inbox.not_found", f"No {name} item {ref} at this booth.", 404)
+    if status is not None and status not in src.statuses:
+        raise ConsoleError("inbox.bad_status",
+                           f"Status of {name} is one of {', '.join(src.statuses)}.", 400)
+    if note is not None and len(note) > NOTE_MAX:
+        raise ConsoleError("inbox.invalid", f"Notes have at most {NOTE_MAX} characters.", 400)
+    with transaction.atomic():
+        state, _ = InboxState.objects.select_for_update().get_or_create(
+            booth_id=booth_id, source=name, ref=ref)
+        if status is not None:
+            if src.change is not None:
+                src.change(user, booth_id, ref, status)
+            state.status = status
+            state.read = True  # a status is set by someone who looked at it
+        if read is not None:
+            state.read = read
+        if note is not None:
+            state.note = note.strip()
+        state.updated_at, state.updated_by = timezone.now(), user
+        state.save()
+        transaction.on_commit(lambda: changed(booth_id))
+    return next(r for r in items(booth_id, name) if r["ref"] == ref)
+
+
+def changed(booth_id: int) -> None:
+    """Tell every socket of the booth's staff the booth's unread counts (``console.inbox``)."""
+    frame = event("console.inbox", unread(booth_id))
+    async_to_sync(_send)(booth_staff(booth_id), frame)
+
+
+async def _send(users: list[int], frame: str) -> None:
+    for user_id in users:
+        await hub.to_user(user_id, frame)

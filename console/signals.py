@@ -1,0 +1,25 @@
+"""New inbox items reach the booth's staff at once: a bell notice for a new lead, and the
+inbox's unread counts (``console.inbox``) for every new lead or application."""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+from recruitment.services.notices import booth_staff, notify
+
+from .services import inbox
+
+
+def lead_saved(sender, instance, created: bool, **kwargs) -> None:
+    if not created:
+        return
+    notify(booth_staff(instance.booth_id), "lead.new", {
+        "lead": instance.pk, "booth": instance.booth_id, "name": instance.name})
+    booth = instance.booth_id
+    transaction.on_commit(lambda: inbox.changed(booth))
+
+
+def application_saved(sender, instance, created: bool, **kwargs) -> None:
+    if created:
+        booth = instance.booth_id
+        transaction.on_commit(lambda: inbox.changed(booth))
