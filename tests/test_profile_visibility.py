@@ -63,7 +63,9 @@ def booth_room(booth) -> int:
 async def until_true(check, within: float = 5.0) -> None:
     """Wait for ``check()`` (a coroutine function) to hold; ``within`` is a safety net."""
     async with asyncio.timeout(within):
-        while not await check():
+        while True:
+            if await check():
+                return
             await asyncio.sleep(0.01)
 
 
