@@ -1,23 +1,27 @@
 """What the HTTP routers of accounts and recruitment share: session auth in the API's error
-shape, CSRF for anonymous posts, and the caller's address for throttles."""
+shape.
+
+CSRF is checked for every unsafe operation by the API itself (``hallserver/api.py`` puts
+Django's check in front of every operation), and throttles go through the one rate-limit
+service (``booths/services/ratelimit.py``) keyed by :func:`hallserver.api.client_address`,
+re-exported here.
+"""
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.http import HttpRequest
 from ninja.security import SessionAuth
-from ninja.utils import check_csrf
 
-from hallserver.api import ApiError
+from hallserver.api import ApiError, client_address
 
-from .services import AccountError
+__all__ = ["LoggedIn", "client_address", "logged_in"]
 
 
 class LoggedIn(SessionAuth):
-    """The session's user, or 401 ``auth.required``; unsafe methods need the CSRF token."""
+    """The session's user, or 401 ``auth.required``."""
 
     def _get_key(self, request: HttpRequest) -> str | None:
-        require_csrf(request)
+        # No CSRF check of its own: the API's check has run before any operation.
         return request.COOKIES.get(self.param_name)
 
     def authenticate(self, request: HttpRequest, key: str | None):
@@ -27,20 +31,3 @@ class LoggedIn(SessionAuth):
 
 
 logged_in = LoggedIn()
-
-
-def require_csrf(request: HttpRequest) -> None:
-    if check_csrf(request) is not None:
-        raise ApiError(403, "csrf.failed", "The CSRF token is missing or wrong; reload the page.")
-
-
-def client_address(request: HttpRequest) -> str:
-    if settings.PROXY_HEADERS:
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-        if forwarded:
-            return forwarded.split(",")[0].strip()
-    return request.META.get("REMOTE_ADDR", "") or "unknown"
-
-
-def api_error(exc: AccountError) -> ApiError:
-    return ApiError(exc.status, exc.code, exc.message, **exc.extra)

@@ -15,7 +15,15 @@ from django.views.decorators.csrf import ensure_csrf_cookie
 from ninja import Field, Query, Router, Schema
 from ninja.decorators import decorate_view
 
-from hallserver.api import COMMON_ERRORS, UNSAFE_ERRORS, ApiError, ErrorOut, rate_limited
+from hallserver.api import (
+    COMMON_ERRORS,
+    THROTTLED,
+    UNSAFE_ERRORS,
+    ApiError,
+    ErrorOut,
+    client_address,
+    throttle,
+)
 
 from . import runtime
 from .models import Booth, Profile, Roadshow
@@ -158,20 +166,6 @@ def _me(request: HttpRequest) -> dict | None:
     return visitor.public() if visitor else None
 
 
-def client_address(request: HttpRequest) -> str:
-    """The client's address: the ASGI server's ``client``, which daphne and uvicorn take
-    from X-Forwarded-For when HALLSERVER_PROXY_HEADERS is set (as the WebSocket side does)."""
-    return request.META.get("REMOTE_ADDR") or "unknown"
-
-
-def _throttle(wait: float | None, message: str) -> None:
-    """429 when a rate-limit check answered a wait. (When its storage, Redis, does not
-    answer, the check raises ``server.unavailable``, a 503: nothing is let through.)"""
-    if wait is not None:
-        raise rate_limited(wait, message)
-
-
-THROTTLED = {429: ErrorOut, 503: ErrorOut}
 
 
 # --- session ---------------------------------------------------------------------------------
@@ -189,7 +183,7 @@ def login_view(request: HttpRequest, body: LoginIn):
     """Log in with a user name and password. Throttled per client address and, for wrong
     passwords, per account name (429 `rate.limited`, before any password is checked)."""
     limits = runtime.limits()
-    _throttle(limits.login_attempt(client_address(request), body.username),
+    throttle(limits.login_attempt(client_address(request), body.username),
               "Too many login attempts; wait before trying again.")
     user = authenticate(request, username=body.username, password=body.password)
     if user is None:
@@ -204,7 +198,7 @@ def login_view(request: HttpRequest, body: LoginIn):
 def guest_view(request: HttpRequest, body: GuestIn):
     """Enter as a guest: a new account with only a display name, logged in. Throttled per
     client address (429 `rate.limited`)."""
-    _throttle(runtime.limits().guest_entry(client_address(request)),
+    throttle(runtime.limits().guest_entry(client_address(request)),
               "Too many guests from this address; wait before entering again.")
     user = create_guest(body.name)
     login(request, user, backend="django.contrib.auth.backends.ModelBackend")

@@ -51,4 +51,11 @@ class DirectoryError(DomainError):
 
 
 class AccountError(DomainError):
-    """Guest entry refused (``guest.invalid_name``: an HTTP API code, docs/api.md)."""
+    """An account refused: guest entry here (``guest.invalid_name``), sign-up, guest upgrade
+    and profiles in ``accounts/`` (``account.*``, ``profile.not_found``): HTTP API codes,
+    docs/api.md. ``status`` is the HTTP status when the code alone does not say it (409 for
+    ``account.taken``); without it :func:`hallserver.api.domain_status` picks one."""
+
+    def __init__(self, code: str, message: str, status: int | None = None, **extra) -> None:
+        super().__init__(code, message, extra)
+        self.status = status

@@ -598,7 +598,9 @@ export function ApplicationsPage() {
   return html`<div class="recruit-page">
     <h1>${t("recruit.my_applications")}</h1>
     <${InterviewCall} />
-    ${loading ? html`<${Loading} />` : error ? html`<${ErrorBox} error=${error} onRetry=${reload} />`
+    ${error ? html`<${ErrorBox} error=${error} onRetry=${reload} />`
+      // Still loading, or the session was known only after the first (empty) load.
+      : loading || !data ? html`<${Loading} />`
       : data.results.length === 0
         ? html`<p class="muted">${t("recruit.no_applications")} <a href="/jobs">${t("recruit.jobs")}</a></p>`
         : html`<ul class="application-list" data-testid="my-applications">

@@ -60,6 +60,21 @@ def rate_limited(wait: float, message: str) -> ApiError:
                     headers={"Retry-After": str(max(1, math.ceil(wait)))})
 
 
+def client_address(request: HttpRequest) -> str:
+    """The client's address, for throttles: the ASGI server's ``client``, which daphne and
+    uvicorn take from X-Forwarded-For when HALLSERVER_PROXY_HEADERS is set (as the WebSocket
+    side does)."""
+    return request.META.get("REMOTE_ADDR") or "unknown"
+
+
+def throttle(wait: float | None, message: str) -> None:
+    """429 when a rate-limit check (booths/services/ratelimit.py) answered a wait. (When its
+    storage, Redis, does not answer, the check raises ``server.unavailable``, a 503: nothing
+    is let through.)"""
+    if wait is not None:
+        raise rate_limited(wait, message)
+
+
 # --- schemas shared by the apps' routers ------------------------------------------------------
 
 class ErrorBody(Schema):
@@ -78,6 +93,8 @@ class ErrorOut(Schema):
 # CSRF or Origin check refused (403), a server error (500).
 COMMON_ERRORS: dict[int, type[Schema]] = {422: ErrorOut, 500: ErrorOut}
 UNSAFE_ERRORS: dict[int, type[Schema]] = {403: ErrorOut, **COMMON_ERRORS}
+# A throttled operation's further answers: over its limit (429), its counter store down (503).
+THROTTLED: dict[int, type[Schema]] = {429: ErrorOut, 503: ErrorOut}
 
 
 class SwaggerWithCsrf(Swagger):

@@ -3,11 +3,13 @@
 A service (``<app>/services/``, ``streaming/calls.py`` ...) raises a :class:`DomainError`, or a
 subclass of its domain, with the error ``code`` the client will see and a ``message`` for
 people. It never imports the protocol or frames modules. The action layer turns it into the
-reply in one place (:meth:`booths.actions.Session.handle` for WebSocket actions); an HTTP
-endpoint may turn it into ``hallserver.api.ApiError`` the same way.
+reply in one place (:meth:`booths.actions.Session.handle` for WebSocket actions); over HTTP
+the API's one handler in ``hallserver/api.py`` answers it (endpoints let it through; a
+subclass may carry the HTTP ``status`` its code alone does not say).
 
 Codes are declared by each app beside its subclasses (``booths/errors.py``,
-``streaming/errors.py``) and documented in docs/protocol.md.
+``streaming/errors.py``, ``recruitment/errors.py``) and documented in docs/protocol.md (the
+HTTP-only ones in docs/api.md).
 """
 
 from __future__ import annotations

@@ -176,8 +176,6 @@ HALLSERVER = {
     # user and per address, and any action per connection.
     "RATE_CHAT_USER": env.str("HALLSERVER_RATE_CHAT_USER", default="10/10seconds"),
     "RATE_CHAT_ADDRESS": env.str("HALLSERVER_RATE_CHAT_ADDRESS", default="60/10seconds"),
-    # Sign-up and guest-upgrade attempts per client address.
-    "RATE_SIGNUP_ADDRESS": env.str("HALLSERVER_RATE_SIGNUP_ADDRESS", default="10/hour"),
     "RATE_ACTIONS_CONNECTION": env.str("HALLSERVER_RATE_ACTIONS_CONNECTION",
                                        default="50/second"),
     # Simultaneous connections of one user (across processes).
@@ -274,11 +272,13 @@ LIVE_VIDEO = {
 # --- HTTP API, security headers, throttles and health (issue 10) -------------------------------
 # Throttles of the HTTP API (the `limits` notation, moving windows shared through Redis):
 # guest entries per client address, login attempts per address, and wrong passwords per
-# account name from any address (a refused login does not check the password at all).
+# account name from any address (a refused login does not check the password at all), and
+# sign-ups and guest upgrades per client address (one budget for both).
 HALLSERVER.update(
     RATE_GUEST_ADDRESS=env.str("HALLSERVER_RATE_GUEST_ADDRESS", default="20/minute"),
     RATE_LOGIN_ADDRESS=env.str("HALLSERVER_RATE_LOGIN_ADDRESS", default="30/minute"),
     RATE_LOGIN_ACCOUNT=env.str("HALLSERVER_RATE_LOGIN_ACCOUNT", default="10/10minutes"),
+    RATE_SIGNUP_ADDRESS=env.str("HALLSERVER_RATE_SIGNUP_ADDRESS", default="10/hour"),
     # Seconds each check of /readyz (database, Redis, channel layer) may take.
     READY_TIMEOUT=env.float("HALLSERVER_READY_TIMEOUT", default=2.0),
 )

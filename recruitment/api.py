@@ -1,13 +1,13 @@
 """Recruitment over HTTP (docs/api.md, "Recruitment"): résumés, jobs, applications, slots.
 
-Every endpoint maps :class:`~recruitment.services.RecruitError` to the API's error shape.
+Refusals of the services (:class:`~recruitment.errors.RecruitError`, with their HTTP
+``status``) go on to the API's one domain-error handler (hallserver/api.py).
 What changes live also reaches the WebSocket as ``recruit.notice`` (docs/protocol.md).
 """
 
 from __future__ import annotations
 
 from datetime import datetime
-from functools import wraps
 from typing import Annotated
 
 from django.http import FileResponse, HttpRequest
@@ -16,7 +16,6 @@ from ninja import Status as Reply
 from pydantic import Field
 
 from accounts.http import logged_in
-from hallserver.api import ApiError
 
 from .models import JobType, Status
 from .schemas import (
@@ -39,19 +38,6 @@ router = Router(tags=["recruitment"])
 PDF_CHUNK = 64 * 1024
 
 
-def refusals(fn):
-    """Answer a :class:`RecruitError` in the API's error shape."""
-
-    @wraps(fn)
-    def endpoint(*args, **kwargs):
-        try:
-            return fn(*args, **kwargs)
-        except RecruitError as exc:
-            raise ApiError(exc.status, exc.code, exc.message, **exc.extra) from None
-
-    return endpoint
-
-
 def pdf_response(resume) -> FileResponse:
     """The PDF as a download only: never rendered inline, never sniffed as something else."""
     response = FileResponse(resumes.pdf_path(resume).open("rb"), as_attachment=True,
@@ -66,19 +52,16 @@ def pdf_response(resume) -> FileResponse:
 # --- résumés ------------------------------------------------------------------------------------
 
 @router.get("/resume", auth=logged_in, response=ResumeOut, exclude_unset=True)
-@refusals
 def my_resume(request: HttpRequest):
     return resumes.resume_data(resumes.mine(request.user), owner=True)
 
 
 @router.put("/resume", auth=logged_in, response=ResumeOut, exclude_unset=True)
-@refusals
 def save_resume(request: HttpRequest, payload: ResumeData):
     return resumes.resume_data(resumes.save(request.user, payload), owner=True)
 
 
 @router.delete("/resume", auth=logged_in, response={204: None})
-@refusals
 def delete_resume(request: HttpRequest):
     """Delete the résumé, its PDF file included."""
     resumes.delete(request.user)
@@ -86,7 +69,6 @@ def delete_resume(request: HttpRequest):
 
 
 @router.post("/resume/pdf", auth=logged_in, response=ResumeOut, exclude_unset=True)
-@refusals
 def upload_pdf(request: HttpRequest, file: File[UploadedFile]):
     """Attach a PDF (at most ``HALLSERVER_RESUME_MAX_BYTES``; checked and parsed)."""
     limit = resumes.settings.RECRUITMENT["RESUME_MAX_BYTES"]
@@ -99,34 +81,29 @@ def upload_pdf(request: HttpRequest, file: File[UploadedFile]):
 
 
 @router.delete("/resume/pdf", auth=logged_in, response={204: None})
-@refusals
 def delete_pdf(request: HttpRequest):
     resumes.remove_pdf(request.user)
     return Reply(204, None)
 
 
 @router.get("/resume/pdf", auth=logged_in)
-@refusals
 def my_pdf(request: HttpRequest):
     return pdf_response(resumes.mine(request.user))
 
 
 @router.get("/users/{user_id}/resume", auth=logged_in, response=ResumeOut,
             exclude_unset=True)
-@refusals
 def talent_resume(request: HttpRequest, user_id: int):
     """Someone's résumé: the owner, or booth staff if the owner opted in to talent search."""
     return resumes.resume_data(resumes.for_talent_search(request.user, user_id))
 
 
 @router.get("/users/{user_id}/resume/pdf", auth=logged_in)
-@refusals
 def talent_pdf(request: HttpRequest, user_id: int):
     return pdf_response(resumes.for_talent_search(request.user, user_id))
 
 
 @router.get("/talent", auth=logged_in, response=TalentList)
-@refusals
 def talent(request: HttpRequest, q: Annotated[str, Field(max_length=200)] = ""):
     """Talent search over résumés whose owners opted in (booth staff only)."""
     return {"results": resumes.talent_search(request.user, q)}
@@ -153,44 +130,37 @@ def job_directory(request: HttpRequest, filters: Query[JobFilters]):
 
 
 @router.get("/jobs/{job_id}", response=JobOut)
-@refusals
 def job_page(request: HttpRequest, job_id: int):
     return jobs.job_data(jobs.visible_job(request.user, job_id))
 
 
 @router.get("/booths/{booth_id}/jobs", auth=logged_in, response=JobList)
-@refusals
 def staff_jobs(request: HttpRequest, booth_id: int):
     """Every job of the booth, closed ones too (its staff)."""
     return {"results": jobs.booth_jobs(request.user, booth_id)}
 
 
 @router.post("/booths/{booth_id}/jobs", auth=logged_in, response={201: JobOut})
-@refusals
 def create_job(request: HttpRequest, booth_id: int, payload: JobIn):
     return Reply(201, jobs.job_data(jobs.create(request.user, booth_id, payload)))
 
 
 @router.put("/jobs/{job_id}", auth=logged_in, response=JobOut)
-@refusals
 def edit_job(request: HttpRequest, job_id: int, payload: JobIn):
     return jobs.job_data(jobs.update(request.user, job_id, payload))
 
 
 @router.post("/jobs/{job_id}/close", auth=logged_in, response=JobOut)
-@refusals
 def close_job(request: HttpRequest, job_id: int):
     return jobs.job_data(jobs.set_open(request.user, job_id, False))
 
 
 @router.post("/jobs/{job_id}/reopen", auth=logged_in, response=JobOut)
-@refusals
 def reopen_job(request: HttpRequest, job_id: int):
     return jobs.job_data(jobs.set_open(request.user, job_id, True))
 
 
 @router.post("/booths/{booth_id}/jobs/import", auth=logged_in, response={201: ImportOut})
-@refusals
 def import_jobs(request: HttpRequest, booth_id: int, file: File[UploadedFile]):
     """Create jobs from a CSV (docs/api.md lists the columns): all rows or none."""
     if file.size is not None and file.size > 5 * 1024 * 1024:
@@ -212,7 +182,6 @@ class MoveIn(Schema):
 
 @router.post("/jobs/{job_id}/apply", auth=logged_in, response={201: ApplicationOut},
              exclude_unset=True)
-@refusals
 def apply(request: HttpRequest, job_id: int, payload: ApplyIn):
     """Apply with one's résumé and an optional cover note (plain text)."""
     app = applications.apply(request.user, job_id, payload.cover_note)
@@ -226,14 +195,12 @@ def my_applications(request: HttpRequest):
 
 @router.get("/booths/{booth_id}/applications", auth=logged_in, response=ApplicationList,
             exclude_unset=True)
-@refusals
 def booth_applications(request: HttpRequest, booth_id: int, status: Status | None = None):
     return {"results": applications.for_booth(request.user, booth_id, status or "")}
 
 
 @router.get("/applications/{app_id}", auth=logged_in, response=ApplicationOut,
             exclude_unset=True)
-@refusals
 def application(request: HttpRequest, app_id: int):
     """The application (with its audit trail for staff; staff opening it marks it viewed)."""
     return applications.open_as_staff(request.user, app_id)
@@ -241,20 +208,17 @@ def application(request: HttpRequest, app_id: int):
 
 @router.get("/applications/{app_id}/resume", auth=logged_in, response=ResumeOut,
             exclude_unset=True)
-@refusals
 def application_resume(request: HttpRequest, app_id: int):
     return resumes.resume_data(resumes.for_application(request.user, app_id))
 
 
 @router.get("/applications/{app_id}/resume/pdf", auth=logged_in)
-@refusals
 def application_pdf(request: HttpRequest, app_id: int):
     return pdf_response(resumes.for_application(request.user, app_id))
 
 
 @router.post("/applications/{app_id}/status", auth=logged_in, response=ApplicationOut,
              exclude_unset=True)
-@refusals
 def move_application(request: HttpRequest, app_id: int, payload: MoveIn):
     app = applications.move(request.user, app_id, payload.status, payload.note)
     return applications.application_data(app, staff=True)
@@ -262,7 +226,6 @@ def move_application(request: HttpRequest, app_id: int, payload: MoveIn):
 
 @router.post("/applications/{app_id}/withdraw", auth=logged_in, response=ApplicationOut,
              exclude_unset=True)
-@refusals
 def withdraw(request: HttpRequest, app_id: int):
     return applications.application_data(applications.withdraw(request.user, app_id),
                                          staff=False)
@@ -280,13 +243,11 @@ class OfferIn(Schema):
 
 
 @router.get("/booths/{booth_id}/slots", auth=logged_in, response=SlotList)
-@refusals
 def booth_slots(request: HttpRequest, booth_id: int):
     return {"results": slots.for_booth(request.user, booth_id)}
 
 
 @router.post("/booths/{booth_id}/slots", auth=logged_in, response={201: SlotOut})
-@refusals
 def create_slot(request: HttpRequest, booth_id: int, payload: SlotIn):
     if payload.starts_at.tzinfo is None or payload.ends_at.tzinfo is None:
         raise RecruitError("slot.invalid", "Give times with their UTC offset.", 400)
@@ -301,25 +262,21 @@ def my_slots(request: HttpRequest):
 
 
 @router.post("/slots/{slot_id}/offer", auth=logged_in, response=SlotOut)
-@refusals
 def offer_slot(request: HttpRequest, slot_id: int, payload: OfferIn):
     return applications.slot_data(slots.offer(request.user, slot_id, payload.application))
 
 
 @router.post("/slots/{slot_id}/book", auth=logged_in, response=SlotOut)
-@refusals
 def book_slot(request: HttpRequest, slot_id: int):
     return applications.slot_data(slots.book(request.user, slot_id))
 
 
 @router.post("/slots/{slot_id}/release", auth=logged_in, response=SlotOut)
-@refusals
 def release_slot(request: HttpRequest, slot_id: int):
     return applications.slot_data(slots.release(request.user, slot_id))
 
 
 @router.delete("/slots/{slot_id}", auth=logged_in, response={204: None})
-@refusals
 def delete_slot(request: HttpRequest, slot_id: int):
     slots.delete(request.user, slot_id)
     return Reply(204, None)

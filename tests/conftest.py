@@ -31,7 +31,7 @@ def redis_url() -> Iterator[str]:
 GENEROUS_LIMITS = {"RATE_CHAT_USER": "1000/second", "RATE_CHAT_ADDRESS": "1000/second",
                    "RATE_ACTIONS_CONNECTION": "1000/second",
                    "RATE_GUEST_ADDRESS": "1000/second", "RATE_LOGIN_ADDRESS": "1000/second",
-                   "RATE_LOGIN_ACCOUNT": "1000/second"}
+                   "RATE_LOGIN_ACCOUNT": "1000/second", "RATE_SIGNUP_ADDRESS": "1000/second"}
 
 
 @pytest.fixture(autouse=True)

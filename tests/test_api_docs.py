@@ -53,6 +53,23 @@ def test_every_operation_has_a_row_in_permissions_md(openapi):
     assert sorted(schema_operations(openapi) ^ rows) == []
 
 
+def test_every_json_answer_has_a_schema(openapi):
+    """Every operation's success answer names its schema (a file download or a 204 has no
+    JSON body), so the document tells a client what comes back, in every app."""
+    missing = []
+    for path, operations in openapi["paths"].items():
+        for method, operation in operations.items():
+            if path.endswith("/pdf") and method == "get":
+                continue  # a file download
+            status, answer = min((int(s), r) for s, r in operation["responses"].items())
+            if status == 204:
+                continue
+            body = answer.get("content", {}).get("application/json", {}).get("schema", {})
+            if "$ref" not in body:
+                missing.append(f"{method.upper()} {path}")
+    assert missing == []
+
+
 @pytest.mark.parametrize(("method", "path"), sorted(API_DOCUMENTS))
 def test_the_api_documents_are_served(method, path):
     response = Client().generic(method, path)

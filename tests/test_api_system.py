@@ -32,6 +32,7 @@ def throttled_pair(tmp_path_factory, redis_url) -> Iterator[tuple[ServerProcess,
         HALLSERVER_RATE_GUEST_ADDRESS="2/hour",
         HALLSERVER_RATE_LOGIN_ADDRESS="1000/hour",
         HALLSERVER_RATE_LOGIN_ACCOUNT="3/hour",
+        HALLSERVER_RATE_SIGNUP_ADDRESS="2/hour",
     )
     prepare_database(env)
     first = ServerProcess(env, "throttled1")
@@ -89,6 +90,23 @@ def test_wrong_passwords_for_one_account_are_counted_over_both_processes(throttl
                            {"username": "exhibitor", "password": "exhibitor-demo"},
                            "198.51.100.9")
     assert status == 200 and body["user"]["name"] == "Erik Exhibitor"
+
+
+def test_sign_ups_are_counted_over_both_processes_like_logins(throttled_pair):
+    first, second = throttled_pair
+
+    def sign_up(server, name: str, address: str) -> tuple[int, dict]:
+        status, _, body = call(server.url, "POST", "/api/signup",
+                               {"username": name, "password": "a sturdy passphrase",
+                                "display_name": name}, address)
+        return status, body
+
+    assert sign_up(first, "sally", "203.0.113.50")[0] == 201
+    assert sign_up(second, "sammy", "203.0.113.50")[0] == 201
+    status, body = sign_up(first, "sonja", "203.0.113.50")
+    assert status == 429 and body["error"]["code"] == "rate.limited"
+    # The budget follows the forwarded address, as guest entry's and login's do.
+    assert sign_up(second, "sonja", "203.0.113.51")[0] == 201
 
 
 @pytest.mark.parametrize("path", ["/healthz", "/readyz"])

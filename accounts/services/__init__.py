@@ -1,11 +1,9 @@
-"""Accounts: sign-up, guest upgrade, profiles. Services raise :class:`AccountError`."""
+"""Accounts: sign-up, guest upgrade, profiles.
 
-from hallserver.errors import DomainError
+Services raise :class:`AccountError`, the one account error of the project
+(:class:`booths.errors.AccountError`, which guest entry raises too), re-exported here.
+"""
 
+from booths.errors import AccountError
 
-class AccountError(DomainError):
-    """A refused request: ``code`` is the API error code, ``status`` its HTTP status."""
-
-    def __init__(self, code: str, message: str, status: int = 400, **extra) -> None:
-        super().__init__(code, message, extra)
-        self.status = status
+__all__ = ["AccountError"]

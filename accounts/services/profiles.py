@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Annotated
 
 from django.contrib.auth import get_user_model
+from django.db.models import Q
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from booths.models import BoothStaff, Profile
+from booths.models import BoothStaff, Profile, Room
 
 from ..models import Account
 from . import AccountError
@@ -73,15 +74,34 @@ def update_profile(user, data: ProfileIn) -> dict:
 
 
 def visible_profile(viewer, user_id: int) -> dict:
-    """Someone's profile as ``viewer`` may see it: the owner always; staff of any booth when
-    the owner lets booth staff see it. Everyone else is told it does not exist (404), so a
-    refusal says nothing about whether the person is there. (Staff of a booth the person
-    applied to see the profile with the application, through the recruitment API.)"""
+    """Someone's profile as ``viewer`` may see it. The owner always. Booth staff while the
+    owner is in one of their booth's rooms (its chat, its staff room, its roadshows), if the
+    owner lets booth staff see it; and whenever the owner has an application (not withdrawn)
+    at their booth, since applying shares the profile with that booth. Everyone else is told
+    it does not exist (404), so a refusal says nothing about whether the person is there."""
     user = get_user_model().objects.filter(pk=user_id).first()
     if user is not None and viewer.is_authenticated:
         if user.pk == viewer.pk:
             return profile_data(user, private=True)
-        if (account_of(user).visible_to_booth_staff
-                and BoothStaff.objects.filter(user=viewer).exists()):
+        booths = list(BoothStaff.objects.filter(user=viewer).values_list("booth_id", flat=True))
+        if booths and (_applied_to(user, booths) or (
+                account_of(user).visible_to_booth_staff and _visiting(user, booths))):
             return profile_data(user, private=False)
     raise AccountError("profile.not_found", f"No profile {user_id}.", status=404)
+
+
+def _visiting(user, booths: list[int]) -> bool:
+    """Whether ``user`` is in a room of one of ``booths`` now, on any process (presence)."""
+    from booths import runtime  # the process's presence service (runtime imports services)
+
+    rooms = list(Room.objects.filter(Q(booth_id__in=booths) | Q(roadshow__booth_id__in=booths))
+                 .values_list("pk", flat=True))
+    return runtime.presence().user_in_any(user.pk, rooms)
+
+
+def _applied_to(user, booths: list[int]) -> bool:
+    # Recruitment builds on accounts; looked up here by name, not imported at module level.
+    from recruitment.models import Application, Status
+
+    return Application.objects.filter(candidate=user, booth_id__in=booths).exclude(
+        status=Status.WITHDRAWN).exists()

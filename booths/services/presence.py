@@ -16,15 +16,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import threading
 from dataclasses import dataclass, field
 from typing import Protocol
 
 import orjson
+import redis
 import redis.asyncio as aioredis
 from django.conf import settings
-from redis.exceptions import NoScriptError
+from redis.exceptions import NoScriptError, RedisError
 
 from hallserver import metrics
+from hallserver.errors import DomainError
 from hallserver.realtime.frames import event
 from hallserver.realtime.hub import Hub, spawn
 
@@ -37,6 +40,18 @@ HEARTBEAT_SECONDS = 10
 HEARTBEAT_TTL = 30
 JANITOR_SECONDS = 15
 LIST_LIMIT = 500
+# Seconds a synchronous presence look-up (from an HTTP view's thread) may wait for Redis.
+SYNC_TIMEOUT = 2.0
+
+
+class PresenceUnavailable(DomainError):
+    """Presence (Redis) did not answer a look-up (``server.unavailable``): nothing that
+    depends on it is let through."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__("server.unavailable",
+                         "The server cannot tell who is where right now; try again shortly.")
+        self.detail = detail
 
 
 class PresenceStore(Protocol):
@@ -64,6 +79,10 @@ class PresenceStore(Protocol):
         """Up to ``limit`` infos of the users present, and how many users are present.
 
         Anonymous members count in :meth:`count` but are not listed."""
+
+    def holds_user(self, user_id: int, rooms: list[int]) -> bool:
+        """Whether the signed-in user is in any of ``rooms`` now, on any process.
+        Synchronous, for HTTP views (which Django runs in a thread)."""
 
 
 class MemoryPresence:
@@ -112,6 +131,11 @@ class MemoryPresence:
         members = self.rooms.get(room, {})
         users = [self.info[m] for m in members if m in self.info]
         return users[:limit], len(users)
+
+    def holds_user(self, user_id: int, rooms: list[int]) -> bool:
+        # Single dict look-ups, safe from an HTTP view's thread while the loop changes them.
+        member = f"u{user_id}"
+        return any(member in self.rooms.get(room, ()) for room in rooms)
 
 
 _ADD = """
@@ -174,6 +198,8 @@ class RedisPresence:
         self._batches: dict[asyncio.AbstractEventLoop, list] = {}
         self._scripts: dict[aioredis.Redis, tuple] = {}  # to load with a client's first batch
         self.on_reaped = None  # callback(rooms: list[int]) after a dead process was cleaned
+        self._sync_client: redis.Redis | None = None  # for look-ups from HTTP views' threads
+        self._sync_lock = threading.Lock()
 
     @property
     def redis(self) -> aioredis.Redis:
@@ -330,6 +356,23 @@ class RedisPresence:
         named = len(users) if cursor == 0 else max(len(users), limit + 1)
         infos = await r.hmget(f"{self.prefix}pinfo", users[:limit]) if users else []
         return [orjson.loads(i) for i in infos if i], named
+
+    def holds_user(self, user_id: int, rooms: list[int]) -> bool:
+        """One round trip: HEXISTS of the user's member field in each room's hash (the hash
+        every process writes its members to), pipelined."""
+        with self._sync_lock:
+            if self._sync_client is None:
+                self._sync_client = redis.Redis.from_url(
+                    self.url, socket_connect_timeout=SYNC_TIMEOUT, socket_timeout=SYNC_TIMEOUT)
+            client = self._sync_client
+        member = f"u{user_id}"
+        try:
+            with client.pipeline(transaction=False) as pipe:
+                for room in rooms:
+                    pipe.hexists(self._key(room), member)
+                return any(pipe.execute())
+        except RedisError as exc:
+            raise PresenceUnavailable(str(exc)) from exc
 
     # --- liveness of processes ------------------------------------------------------------
     def _start_background(self, loop: asyncio.AbstractEventLoop) -> None:
@@ -519,6 +562,13 @@ class PresenceService:
         rooms = await self.directory.booth_rooms_of_hall(hall_id)
         lobby = await self.directory.lobby_of_hall(hall_id)
         return lobby, await self.store.counts(rooms)
+
+    def user_in_any(self, user_id: int, rooms: list[int]) -> bool:
+        """Whether a signed-in user is in any of ``rooms`` right now, whichever process holds
+        their connection (synchronous: for HTTP views, which run in a thread). A crashed
+        process's members count until the janitor removes them (``HEARTBEAT_TTL`` plus up to
+        ``JANITOR_SECONDS``)."""
+        return bool(rooms) and self.store.holds_user(user_id, rooms)
 
     async def listing(self, room: RoomInfo, limit: int = LIST_LIMIT) -> dict:
         users, named = await self.store.members(room.id, limit)

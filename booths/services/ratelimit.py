@@ -6,7 +6,8 @@ with :class:`ConnectionBudget`: a connection lives in one process, so its limit 
 storage, and a few floats on the session cost far less memory and time per action than a
 storage entry per socket.
 
-The HTTP side's limits (guest entry per address, login per address and per account) use the
+The HTTP side's limits (guest entry per address, login per address and per account, sign-up
+and guest upgrade per address) use the
 same windows through the library's synchronous API, since Django runs those views in a thread:
 one storage per process, shared through Redis between processes.
 """
@@ -51,6 +52,7 @@ class RateLimits:
         self.guest_per_address = parse(conf["RATE_GUEST_ADDRESS"])
         self.login_per_address = parse(conf["RATE_LOGIN_ADDRESS"])
         self.login_failures_per_account = parse(conf["RATE_LOGIN_ACCOUNT"])
+        self.signup_per_address = parse(conf["RATE_SIGNUP_ADDRESS"])
         self._limiters: dict[asyncio.AbstractEventLoop, MovingWindowRateLimiter] = {}
         self._sync: sync_strategies.MovingWindowRateLimiter | None = None
         self._sync_lock = threading.Lock()
@@ -117,6 +119,17 @@ class RateLimits:
             if limiter.hit(item, "guest", "addr", address):
                 return None
             return self._wait(limiter, item, "guest", "addr", address)
+        return self._sync_call(check)
+
+    def signup(self, address: str) -> float | None:
+        """Count one sign-up or guest upgrade from ``address`` (one budget for both, checked
+        before any password is validated or hashed); None if allowed, else seconds to
+        wait."""
+        def check(limiter):
+            item = self.signup_per_address
+            if limiter.hit(item, "signup", "addr", address):
+                return None
+            return self._wait(limiter, item, "signup", "addr", address)
         return self._sync_call(check)
 
     def login_attempt(self, address: str, account: str) -> float | None:

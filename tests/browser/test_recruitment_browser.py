@@ -10,11 +10,12 @@ from __future__ import annotations
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 from playwright import sync_api
 
-from tests.browser.conftest import Visitor, api_get, visitors
+from tests.browser.conftest import TIMEOUT_MS, Visitor, api_get, visitors
 from tests.browser.test_video import assert_video_flows, media_browser  # noqa: F401
 from tests.conftest import ROOT, ServerProcess, prepare_database, server_env
 from tests.recruitment_world import make_pdf
@@ -167,3 +168,106 @@ def test_sign_up_apply_review_book_and_interview(person, recruit_server):
     assert vp.evaluate("Object.keys(window.hallserver.rtc.peers).length") == 1
     vp.get_by_test_id("call-hangup").click()
     expect(sp.get_by_test_id("call-status")).to_have_text("The call has ended.")
+
+
+# --- phone width ---------------------------------------------------------------------------------
+
+PHONE = {"width": 390, "height": 844}
+# A long unbroken word, as job titles in German (or pasted links) have them.
+LONG_WORD = "Batteriezellenfertigungsverfahrensentwicklungsingenieurin"
+
+
+def phone_visitor(browser: sync_api.Browser, base: str, code: str) -> Visitor:
+    context = browser.new_context(viewport=PHONE, locale="en-US", is_mobile=True,
+                                  has_touch=True)
+    context.add_init_script(f"localStorage.setItem('hallserver.lang', '{code}')")
+    context.set_default_timeout(TIMEOUT_MS)
+    return Visitor(context, base)
+
+
+# The innermost elements that reach past the right edge of the viewport, to name in a failure.
+OVERFLOWING = """(limit) => [...document.querySelectorAll("body *")]
+  .filter((el) => el.getBoundingClientRect().right > limit
+          && ![...el.children].some((c) => c.getBoundingClientRect().right > limit))
+  .slice(0, 5)
+  .map((el) => `${el.tagName.toLowerCase()}.${el.className || ""}`
+               + `[${el.dataset.testid || ""}] ${Math.round(el.getBoundingClientRect().right)}`)"""
+
+
+def overflow(page: sync_api.Page, what: str, shots: Path) -> list[str]:
+    """What scrolls sideways on ``page`` (nothing when it fits); a screenshot either way."""
+    page.screenshot(path=str(shots / f"{what}.png"), full_page=True)
+    width = page.evaluate("document.documentElement.scrollWidth")
+    if width <= PHONE["width"]:
+        return []
+    culprits = page.evaluate(OVERFLOWING, PHONE["width"])
+    return [f"{what}: {width} px wide, scrolls sideways on a phone ({culprits})"]
+
+
+@pytest.mark.parametrize("code", ["en", "zh-Hans", "ru", "de"])
+def test_recruitment_pages_fit_a_phone(chromium, recruit_server, code, tmp_path_factory):
+    """The jobs directory, a job page, my applications, the profile and résumé editor and the
+    staff's recruiting page (with an application open) at 390 px in every language: nothing
+    scrolls sideways. Screenshots land in phone-recruit-<code>*/ under pytest's base
+    temporary directory."""
+    base = recruit_server.url
+    shots = tmp_path_factory.mktemp(f"phone-recruit-{code}")
+    staff = phone_visitor(chromium, base, code)
+    candidate = phone_visitor(chromium, base, code)
+    wide: list[str] = []
+    try:
+        staff.login("exhibitor", "exhibitor-demo", "/")
+        booth = staff.page.evaluate("window.hallserver.user.staff_of[0]")
+        sp = staff.page
+        sp.goto(f"{base}/booth/{booth}/recruit")  # no chat room here to wait for
+        staff.wait_connected()
+        title = f"{LONG_WORD} {code}"
+        sp.get_by_test_id("job-new").click()
+        sp.get_by_test_id("job-form-title").fill(title)
+        sp.get_by_test_id("job-form-type").select_option("full_time")
+        sp.get_by_test_id("job-form-description").fill(
+            f"{LONG_WORD} https://example.org/{'x' * 80} · 两年 · two years")
+        wide += overflow(sp, "staff-job-form", shots)
+        sp.get_by_test_id("job-form-save").click()
+        expect(sp.get_by_test_id("staff-job").filter(has_text=title)).to_have_count(1)
+        job = next(j for j in api_get(base, f"/api/jobs?booth={booth}&limit=100")["results"]
+                   if j["title"] == title)
+
+        candidate.login("visitor", "visitor-demo", "/profile")
+        vp = candidate.page
+        expect(vp.get_by_test_id("resume-form")).to_be_visible()
+        vp.get_by_test_id("resume-summary").fill(f"{LONG_WORD} und Elektrochemikerin")
+        vp.get_by_test_id("resume-education-add").click()
+        vp.get_by_test_id("resume-education-school-0").fill("Technische Universität Berlin")
+        vp.get_by_test_id("resume-skills").fill("electrochemistry, python")
+        vp.get_by_test_id("resume-save").click()
+        expect(vp.get_by_test_id("resume-form").get_by_test_id("saved")).to_be_visible()
+        wide += overflow(vp, "profile", shots)
+
+        candidate.goto("/jobs")
+        expect(vp.get_by_test_id("job-card").first).to_be_visible()
+        wide += overflow(vp, "jobs", shots)
+
+        candidate.goto(f"/job/{job['id']}")
+        expect(vp.get_by_test_id("job-title")).to_have_text(title)
+        wide += overflow(vp, "job", shots)
+        vp.get_by_test_id("apply-note").fill(f"{LONG_WORD} " * 3)
+        vp.get_by_test_id("apply-submit").click()
+        expect(vp.get_by_test_id("apply-done")).to_be_visible()
+
+        candidate.goto("/applications")
+        expect(vp.get_by_test_id("my-application").first).to_be_visible()
+        wide += overflow(vp, "applications", shots)
+
+        item = sp.get_by_test_id("staff-application").filter(has_text=title)
+        expect(item).to_have_count(1)
+        item.click()
+        expect(sp.get_by_test_id("app-detail").get_by_test_id("app-cover-note")) \
+            .to_contain_text(LONG_WORD)
+        wide += overflow(sp, "staff-recruit", shots)
+        assert not wide, "\n".join([*wide, f"screenshots: {shots}"])
+        errors = staff.page_errors + candidate.page_errors
+        assert not errors, errors
+    finally:
+        staff.context.close()
+        candidate.context.close()
