@@ -107,6 +107,11 @@ class HallConsumer(AsyncWebsocketConsumer):
                 self.refuse(conn, "too_many_connections",
                             "Too many open connections for this user; close another tab.", 4009)
                 return
+        elif not await session.count_connection():
+            self.refuse(conn, "too_many_connections",
+                        "Too many connections without a login from your address; log in or "
+                        "close another tab.", 4009, per="address")
+            return
         _send(conn, event("session.ready", session.ready_event()))
         metrics.HANDSHAKE_SECONDS.observe(time.perf_counter() - arrived)
         # The handshake's headers, cookies, Django session and user are not needed any more

@@ -166,13 +166,14 @@ def live_server_url(tmp_path_factory) -> Iterator[str]:
 
 
 @contextlib.contextmanager
-def server_cluster(tmp_path_factory, redis_url: str,
-                   *specs: tuple[str, str]) -> Iterator[list[ServerProcess]]:
+def server_cluster(tmp_path_factory, redis_url: str, *specs: tuple[str, str],
+                   env: dict[str, str] | None = None) -> Iterator[list[ServerProcess]]:
     """Server processes, one per ``(name, server)``, sharing a freshly seeded database and
-    talking through a real Redis."""
+    talking through a real Redis; ``env``: further environment variables for all."""
     data_dir = tmp_path_factory.mktemp("cluster")
     prefix = f"t{os.getpid()}-{time.monotonic_ns()}:"
-    env = server_env(data_dir, REDIS_URL=redis_url, HALLSERVER_REDIS_PREFIX=prefix)
+    env = server_env(data_dir, REDIS_URL=redis_url, HALLSERVER_REDIS_PREFIX=prefix,
+                     **(env or {}))
     prepare_database(env)
     procs: list[ServerProcess] = []
     try:
