@@ -41,7 +41,8 @@ ATTRIBUTES: dict[str, dict[str, tuple[str, ...]]] = {
         "PreparedMessage": ("__init__",),
         "WebSocketProtocol": ("_connectionMade", "onOpen", "onMessageBegin",
                               "onMessageFrameBegin", "onMessageFrameData", "onMessageFrameEnd",
-                              "onMessageEnd", "sendData", "sendClose", "STATE_OPEN",
+                              "onMessageEnd", "sendData", "sendClose", "dropConnection",
+                              "onCloseFrame", "STATE_OPEN",
                               "STATE_CLOSING", "CONFIG_ATTRS_COMMON"),
         "WebSocketServerProtocol": ("CONFIG_ATTRS",),
         "WebSocketServerFactory": ("setProtocolOptions",),
@@ -61,7 +62,7 @@ INSTANCE_ATTRIBUTES: dict[str, tuple[str, ...]] = {
     "autobahn.websocket.protocol": (
         "state", "send_queue", "message_data",
         "message_data_total_length", "frame_length", "frame_data", "payloadHybi", "_timings",
-        "trackedTimings", "utf8validateIncomingCurrentMessage",
+        "trackedTimings", "utf8validateIncomingCurrentMessage", "wasClean",
     ),
     "twisted.internet.abstract": ("_tempDataLen",),
     "twisted.internet.tcp": ("socket",),

@@ -277,6 +277,14 @@ class HallWebSocketProtocol(WebSocketProtocol):
         super().onOpen()
         self._compact()
 
+    def dropConnection(self, abort: bool = False) -> None:
+        """autobahn, as a server, aborts the TCP connection (a reset) as soon as the client
+        answered its close frame. Once that handshake is complete (``wasClean``) nothing is
+        left to send or wait for, so the connection ends with a plain close: the client
+        (one closed as slow, say) sees its close code and an orderly end, not a network
+        failure. Timeouts and failures still abort."""
+        super().dropConnection(abort=abort and not self.wasClean)
+
     # --- inbound messages: too large or not UTF-8 is answered, not a dropped connection -----
     # autobahn fails the whole connection when a message is over its size limit or a text
     # message is not UTF-8 (and daphne's onMessage would raise on the latter). Here the size
