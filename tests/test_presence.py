@@ -191,6 +191,74 @@ async def test_reap_dead_removes_exactly_the_dead_processes_presence(redis_url):
         await delete_prefix(redis_url, prefix)
 
 
+async def test_a_dead_process_is_reaped_once_its_last_beat_is_older_than_the_ttl(redis_url):
+    """On an injected clock: a process that stopped beating (crashed) is alive for
+    HEARTBEAT_TTL after its last beat and reaped by the next janitor pass after that, so its
+    visitors (and its anonymous connections counted per address) leave within
+    HEARTBEAT_TTL + JANITOR_SECONDS, the figure docs/protocol.md gives."""
+    from booths.actions import address_key
+    from booths.services import presence as presence_module
+
+    assert presence_module.HEARTBEAT_TTL + presence_module.JANITOR_SECONDS <= 12
+    assert presence_module.HEARTBEAT_SECONDS * 3 <= presence_module.HEARTBEAT_TTL
+    prefix = unique_prefix()
+    now = [1_800_000_000.0]
+    a = RedisPresence(redis_url, prefix=prefix, process_id="proc-a", pool_size=4)
+    b = RedisPresence(redis_url, prefix=prefix, process_id="proc-b", pool_size=4)
+    anon = address_key("203.0.113.5")
+    try:
+        for store in (a, b):
+            store.clock = lambda: now[0]
+            store.redis  # noqa: B018  (its client; the test beats and reaps itself)
+            await cancel_background(store)
+            await store.beat()
+        await a.add(1, "u7", ADA)
+        await a.add(anon, "cproc-a:1", None)
+        await b.add(anon, "cproc-b:1", None)
+        # A crashes right after its beat: no more beats.
+        now[0] += presence_module.HEARTBEAT_TTL - 0.5
+        await b.beat()
+        assert await b.reap_dead() == []  # not yet: its last beat is younger than the TTL
+        assert await b.counts([1, anon]) == {1: 1, anon: 2}
+        now[0] += 1.0
+        assert await b.reap_dead() == sorted([1, anon])
+        assert await b.counts([1, anon]) == {1: 0, anon: 1}  # B's own connection stays
+        assert await a.reap_dead() == []  # (B beat within the TTL)
+    finally:
+        await stop_redis_presence(a)
+        await stop_redis_presence(b)
+        await delete_prefix(redis_url, prefix)
+
+
+async def test_a_beat_of_an_earlier_version_counts_while_its_key_lives(redis_url):
+    prefix = unique_prefix()
+    b = RedisPresence(redis_url, prefix=prefix, process_id="proc-b", pool_size=4)
+    client = aioredis.from_url(redis_url)
+    try:
+        await client.set(f"{prefix}alive:proc-old", 1, ex=30)
+        await client.sadd(f"{prefix}procs", "proc-old")
+        b.redis  # noqa: B018
+        await cancel_background(b)
+        assert await b.reap_dead() == []
+        await client.delete(f"{prefix}alive:proc-old")
+        await b.reap_dead()
+        assert await client.smembers(f"{prefix}procs") == set()
+    finally:
+        await stop_redis_presence(b)
+        await client.aclose()
+        await delete_prefix(redis_url, prefix)
+
+
+async def cancel_background(store: RedisPresence) -> None:
+    """Stop a store's own heartbeat and janitor: the test drives them."""
+    for task in store._tasks:
+        task.cancel()
+    for task in store._tasks:
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    store._tasks = []
+
+
 # --- PresenceService: coalesced broadcasts -------------------------------------------------------
 
 class FakeHub:
