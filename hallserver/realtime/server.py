@@ -8,8 +8,14 @@ WebSocket protocol object into the scope under the ``hallserver.direct`` extensi
 :class:`hallserver.realtime.connection.DirectConnection` uses it. Under any other ASGI server
 the extension is absent and connections fall back to a bounded queue in front of ``send``.
 
-It relies on daphne 4.2 / autobahn / Twisted internals (pinned in pyproject.toml and covered by
-tests/test_system.py).
+It relies on daphne 4.2 / autobahn / Twisted internals (pinned in pyproject.toml, every one
+named in :mod:`hallserver.realtime.internals`, which ``hallserver serve`` and
+tests/test_server_internals.py check, and covered by tests/test_system.py).
+
+Inbound messages: one over ``HALLSERVER_MAX_FRAME_BYTES`` is discarded as it arrives and one
+that is not UTF-8 is refused, each answered with an error while the connection carries on
+(:class:`HallWebSocketProtocol`); a close the server starts waits ``close_timeout`` for the
+client and, once answered, ends the TCP connection without a reset.
 
 It also makes an idle connection cheaper (docs/benchmarks.md, memory per idle connection):
 :class:`Inbox` replaces daphne's per-connection ``asyncio.Queue``, and
