@@ -34,10 +34,15 @@ GENEROUS_LIMITS = {"RATE_CHAT_USER": "1000/second", "RATE_CHAT_ADDRESS": "1000/s
                    "RATE_LOGIN_ACCOUNT": "1000/second"}
 
 
+# Tests open many anonymous connections from one address; the cap's own tests set theirs.
+MANY_ANONYMOUS = 100_000
+
+
 @pytest.fixture(autouse=True)
 def _test_settings(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    settings.HALLSERVER = {**settings.HALLSERVER, **GENEROUS_LIMITS}
+    settings.HALLSERVER = {**settings.HALLSERVER, **GENEROUS_LIMITS,
+                           "MAX_ANON_CONNECTIONS_PER_ADDRESS": MANY_ANONYMOUS}
 
 
 @pytest.fixture(autouse=True)
@@ -143,6 +148,7 @@ def server_env(data_dir: Path, **extra: str) -> dict[str, str]:
         DJANGO_SETTINGS_MODULE="hallserver.settings",
         PYTHONUNBUFFERED="1",
         **{f"HALLSERVER_{k}": v for k, v in GENEROUS_LIMITS.items()},
+        HALLSERVER_MAX_ANON_CONNECTIONS_PER_ADDRESS=str(MANY_ANONYMOUS),
     )
     env.update(extra)
     return env
