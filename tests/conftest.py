@@ -114,7 +114,8 @@ class ServerProcess(ManagedProcess):
         super().__init__(["serve", "--server", server, "--port", str(self.port)], env, name)
         self._wait_ready()
 
-    def _wait_ready(self, timeout: float = 30) -> None:
+    def _wait_ready(self, timeout: float = 120) -> None:
+        # A safety net: it returns as soon as the server listens (slow on a loaded machine).
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
