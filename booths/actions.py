@@ -160,10 +160,19 @@ class Session:
         """Count this socket among its user's open connections, or among the anonymous ones
         of its address (on every process); False if there are already as many as allowed.
         The count uses the presence store with a negative key (see :func:`address_key`), so
-        a dead process's sockets are reaped with its presence."""
+        a dead process's sockets are reaped with its presence. An anonymous socket that
+        cannot be counted (Redis unreachable) is let in uncounted: read-only visitors keep
+        coming in during an outage."""
         store = runtime.presence().store
         key, limit = self._cap
-        _, count = await store.add(key, self._connection_key, None)
+        try:
+            _, count = await store.add(key, self._connection_key, None)
+        except Exception:
+            if self.visitor is not None:
+                raise
+            log.warning("anonymous connection from %s let in uncounted", self.address,
+                        exc_info=True)
+            return True
         if count > limit:
             await store.remove(key, self._connection_key)
             return False

@@ -158,6 +158,22 @@ async def test_anonymous_connections_per_address_are_capped(settings):
         await c.close()
 
 
+@pytest.mark.django_db(transaction=True)
+async def test_an_anonymous_connection_that_cannot_be_counted_is_let_in(monkeypatch):
+    """Redis unreachable: read-only visitors still come in (uncounted), the cap fails open."""
+    from booths import runtime
+
+    store = runtime.presence().store
+
+    async def unreachable(*args):
+        raise ConnectionError("Redis is away")
+
+    monkeypatch.setattr(store, "add", unreachable)
+    c, frame = await first_frame(("198.51.100.3", 4000))
+    assert frame["event"] == "session.ready"
+    await c.close()
+
+
 # --- system level ------------------------------------------------------------------------------
 
 
