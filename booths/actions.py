@@ -9,6 +9,7 @@ same error reply (code, message and extra fields unchanged): the one mapping for
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -61,6 +62,13 @@ def action(
         return fn
 
     return register
+
+
+def address_key(address: str) -> int:
+    """The presence-store key counting anonymous connections from ``address``: negative like
+    the per-user keys (``-user id``), and below any of them (a 56-bit hash of the address)."""
+    digest = hashlib.blake2b(address.encode(), digest_size=7, person=b"hall-anon").digest()
+    return -(1 << 60) - int.from_bytes(digest, "big")
 
 
 class Session:
@@ -139,20 +147,39 @@ class Session:
             await presence.exit(room, self.member, self.user)
         if self.counted:
             self.counted = False
-            await presence.store.remove(-self.visitor.id, self._connection_key)
+            await presence.store.remove(self._cap[0], self._connection_key)
 
     @property
     def _connection_key(self) -> str:
         return f"c{self.conn.address}"
 
+    @property
+    def _cap(self) -> tuple[int, int]:
+        """Where this socket is counted and how many may be there: its user's connections,
+        or, without a login, the anonymous connections from its client address."""
+        if self.visitor is not None:
+            return -self.visitor.id, self.limits["MAX_CONNECTIONS_PER_USER"]
+        return address_key(self.address or ""), self.limits["MAX_ANON_CONNECTIONS_PER_ADDRESS"]
+
     async def count_connection(self) -> bool:
-        """Count this socket among its user's open connections (on every process); False if
-        the user already has as many as allowed. The count uses the presence store with the
-        negative user id as its key, so dead processes' sockets are reaped the same way."""
+        """Count this socket among its user's open connections, or among the anonymous ones
+        of its address (on every process); False if there are already as many as allowed.
+        The count uses the presence store with a negative key (see :func:`address_key`), so
+        a dead process's sockets are reaped with its presence. An anonymous socket that
+        cannot be counted (Redis unreachable) is let in uncounted: read-only visitors keep
+        coming in during an outage."""
         store = runtime.presence().store
-        _, count = await store.add(-self.visitor.id, self._connection_key, None)
-        if count > self.limits["MAX_CONNECTIONS_PER_USER"]:
-            await store.remove(-self.visitor.id, self._connection_key)
+        key, limit = self._cap
+        try:
+            _, count = await store.add(key, self._connection_key, None)
+        except Exception:
+            if self.visitor is not None:
+                raise
+            log.warning("anonymous connection from %s let in uncounted", self.address,
+                        exc_info=True)
+            return True
+        if count > limit:
+            await store.remove(key, self._connection_key)
             return False
         self.counted = True
         return True

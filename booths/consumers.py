@@ -15,11 +15,10 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
 from hallserver import logs, metrics
-from hallserver.realtime.connection import DirectConnection, QueuedConnection
+from hallserver.realtime.connection import DIRECT_EXTENSION, DirectConnection, QueuedConnection
 from hallserver.realtime.frames import OutFrame, event, reply_error, reply_ok, tally
 from hallserver.realtime.handshake import ARRIVED
 from hallserver.realtime.hub import hub
-from hallserver.realtime.server import DIRECT_EXTENSION
 
 from .actions import Session
 from .protocol import ErrorCode, ProtocolError, parse_frame
@@ -108,6 +107,11 @@ class HallConsumer(AsyncWebsocketConsumer):
                 self.refuse(conn, "too_many_connections",
                             "Too many open connections for this user; close another tab.", 4009)
                 return
+        elif not await session.count_connection():
+            self.refuse(conn, "too_many_connections",
+                        "Too many connections without a login from your address; log in or "
+                        "close another tab.", 4009, per="address")
+            return
         _send(conn, event("session.ready", session.ready_event()))
         metrics.HANDSHAKE_SECONDS.observe(time.perf_counter() - arrived)
         # The handshake's headers, cookies, Django session and user are not needed any more
@@ -140,6 +144,20 @@ class HallConsumer(AsyncWebsocketConsumer):
                       duration=round(time.monotonic() - conn.opened, 3),
                       frames_in=frames_in, bytes_in=bytes_in,
                       frames_out=frames_out, bytes_out=bytes_out)
+
+    async def hallserver_rejected(self, message) -> None:
+        """daphne refused an inbound message (too large, or text that is not UTF-8) without
+        passing it on (:data:`hallserver.realtime.server.REJECTED`): answer it, carry on."""
+        session = self.session
+        if session is None:
+            return
+        if message["code"] == ErrorCode.FRAME_TOO_LARGE:
+            error = (ErrorCode.FRAME_TOO_LARGE,
+                     f"Frames have at most {settings.HALLSERVER['MAX_FRAME_BYTES']} bytes.")
+        else:
+            error = (ErrorCode.FRAME_MALFORMED, "Text frames must be UTF-8.")
+        metrics.error_reply(error[0])
+        session.conn.write(OutFrame(reply_error(None, *error)))
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None):
         session = self.session

@@ -56,6 +56,9 @@ SERVERS = ("daphne", "uvicorn")
 def serve(host: str, port: int, announce: str | None = None, server: str = "daphne") -> None:
     """Serve the ASGI app until interrupted: with daphne (the default, with Hallserver's direct
     delivery path) or with uvicorn (optional: ``pip install hallserver[uvicorn]``)."""
+    # Settings read it: under uvicorn, daphne's Django app (which installs Twisted's reactor)
+    # is left out.
+    os.environ["HALLSERVER_SERVER"] = server
     if server == "uvicorn":
         _serve_uvicorn(host, port, announce)
     else:
@@ -85,8 +88,10 @@ def _flush_analytics() -> None:
 
 def _serve_daphne(host: str, port: int, announce: str | None) -> None:
     # Importing the server installs Twisted's asyncio reactor: it must come first.
+    from hallserver.realtime.internals import check_internals
     from hallserver.realtime.server import HallServer
 
+    check_internals()  # the daphne/autobahn/Twisted internals the server uses are all there
     _django()
     from django.conf import settings
 
@@ -105,9 +110,13 @@ def _serve_daphne(host: str, port: int, announce: str | None) -> None:
         endpoints=[f"tcp:port={port}:interface={host.strip('[]')}"
                    f":backlog={settings.HALLSERVER['LISTEN_BACKLOG']}"],
         ready_callable=ready,
-        # Our own limit (HALLSERVER_MAX_FRAME_BYTES) answers oversize frames with an error;
-        # daphne's cap only stops absurd ones.
-        websocket_max_message_size=1024 * 1024,
+        # Inbound messages over HALLSERVER_MAX_FRAME_BYTES are discarded as they arrive and
+        # answered frame.too_large by the protocol (HallWebSocketProtocol), so autobahn's
+        # limits, which fail the connection, are off.
+        inbound_limit=settings.HALLSERVER["MAX_FRAME_BYTES"],
+        close_timeout=settings.HALLSERVER["SLOW_CLOSE_GRACE"],
+        websocket_max_message_size=0,
+        websocket_max_frame_size=0,
         websocket_timeout=-1,
         ping_interval=20,
         ping_timeout=30,
@@ -154,6 +163,7 @@ def _serve_uvicorn(host: str, port: int, announce: str | None) -> None:
 
 
 def demo(host: str, port: int, server: str = "daphne") -> None:
+    os.environ["HALLSERVER_SERVER"] = server  # before Django's settings (see serve)
     _django()
     from django.core.management import call_command
 

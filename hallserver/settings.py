@@ -30,9 +30,13 @@ ALLOWED_HOSTS = env.list("HALLSERVER_ALLOWED_HOSTS", default=["127.0.0.1", "loca
 CSRF_TRUSTED_ORIGINS = env.list("HALLSERVER_CSRF_TRUSTED_ORIGINS", default=[])
 DATA_DIR = Path(env.str("HALLSERVER_DATA_DIR", default=str(BASE_DIR / "var")))
 
+# The ASGI server of `hallserver serve` (the CLI sets this from --server before Django starts).
+SERVER = env.str("HALLSERVER_SERVER", default="daphne")
+
 INSTALLED_APPS = [
-    # daphne first, so that `manage.py runserver` serves the ASGI application too.
-    "daphne",
+    # daphne first, so that `manage.py runserver` serves the ASGI application too. Its app
+    # imports daphne's server, which installs Twisted's reactor: not under uvicorn.
+    *(["daphne"] if SERVER == "daphne" else []),
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -180,6 +184,12 @@ HALLSERVER = {
                                        default="50/second"),
     # Simultaneous connections of one user (across processes).
     "MAX_CONNECTIONS_PER_USER": env.int("HALLSERVER_MAX_CONNECTIONS_PER_USER", default=5),
+    # Simultaneous connections without a login from one client address (across processes).
+    "MAX_ANON_CONNECTIONS_PER_ADDRESS": env.int("HALLSERVER_MAX_ANON_CONNECTIONS_PER_ADDRESS",
+                                                default=20),
+    # Seconds a client closed as slow (4008) has to read what was queued for it and answer the
+    # close frame before its connection is dropped (daphne's close handshake timeout).
+    "SLOW_CLOSE_GRACE": env.float("HALLSERVER_SLOW_CLOSE_GRACE", default=10.0),
     # Seconds the word filter list is cached per process.
     "WORD_FILTER_CACHE": env.float("HALLSERVER_WORD_FILTER_CACHE", default=5.0),
     # Who may read /metrics: client networks (loopback and private ones by default) and, if

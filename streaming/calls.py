@@ -54,7 +54,7 @@ import contextlib
 import logging
 import secrets
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -144,6 +144,8 @@ class CallService:
         self.kv = kv
         self.local: dict[str, Local] = {}
         self.timers: dict[str, asyncio.TimerHandle] = {}
+        #: Wall-clock seconds for deadlines kept in the store (tests set a clock they move).
+        self.clock: Callable[[], float] = time.time
         # The liveness identity of this process: its hub channel unless given (tests).
         self.identity = process
         self.process: str | None = process
@@ -199,7 +201,7 @@ class CallService:
 
     async def beat(self) -> None:
         """Say that this process is alive for another ``PROCESS_TTL`` seconds."""
-        await self.kv.set(f"proc:{self.process}", time.time(), ttl=conf()["PROCESS_TTL"])
+        await self.kv.set(f"proc:{self.process}", self.clock(), ttl=conf()["PROCESS_TTL"])
 
     async def _beat_loop(self) -> None:
         while True:
@@ -243,7 +245,7 @@ class CallService:
             return
         knocks = await self.kv.get_many([f"knock:{i}" for i in ids])
         alive = await self.alive({process_of(k["addr"]) for k in knocks if k is not None})
-        now = time.time()
+        now = self.clock()
         changed: set[int] = set()
         for knock_id, knock in zip(ids, knocks, strict=True):
             if knock is None:
@@ -264,7 +266,7 @@ class CallService:
         records = await self.kv.get_many([f"call:{i}" for i in ids])
         alive = await self.alive({process_of(p["addr"]) for c in records if c is not None
                                   for p in parties_of(c)})
-        now = time.time()
+        now = self.clock()
         for call_id, call in zip(ids, records, strict=True):
             if call is None:
                 await self.kv.zrem(CALL_INDEX, call_id)
@@ -342,7 +344,7 @@ class CallService:
         """
         ids = await self.kv.zrange(f"queue:{booth}")
         knocks = await self.kv.get_many([f"knock:{i}" for i in ids])
-        now = time.time()
+        now = self.clock()
         waiting = []
         for knock_id, knock in zip(ids, knocks, strict=True):
             if knock is None:
@@ -370,12 +372,12 @@ class CallService:
                 position = await self._position(booth, knock_id)
                 if position:
                     return {"knock": knock_id, "booth": booth, "position": position,
-                            "timeout": max(0.0, existing["deadline"] - time.time())}
+                            "timeout": max(0.0, existing["deadline"] - self.clock())}
         if not await self.listeners(booth):
             raise CallError("call.no_staff",
                             "Nobody from this booth is online right now; leave a contact request.")
         timeout = conf()["KNOCK_TIMEOUT"]
-        now = time.time()
+        now = self.clock()
         knock = {"id": new_id(), "booth": booth, "user": user["id"], "name": user["name"],
                  "addr": address, "at": now, "deadline": now + timeout}
         await self.kv.set(f"knock:{knock['id']}", knock, ttl=timeout + KNOCK_SLACK)
@@ -421,7 +423,7 @@ class CallService:
 
     async def knock_of(self, knock_id: str) -> dict:
         knock = await self.kv.get(f"knock:{knock_id}")
-        if knock is None or knock["deadline"] < time.time():
+        if knock is None or knock["deadline"] < self.clock():
             raise CallError("call.not_found", f"No waiting knock {knock_id}.")
         return knock
 
@@ -493,7 +495,7 @@ class CallService:
             raise CallError("call.not_found", f"The knock {knock_id} is no longer waiting.")
         me = {"user": staff["id"], "name": staff["name"], "addr": address, "staff": True}
         call = {
-            "id": knock_id, "booth": knock["booth"], "at": time.time(),
+            "id": knock_id, "booth": knock["booth"], "at": self.clock(),
             "parties": [{"user": knock["user"], "name": knock["name"], "addr": knock["addr"],
                          "staff": False}, me],
         }
@@ -774,7 +776,7 @@ class CallService:
                 party = None if call is None else party_at(call, address)
                 if party is None:
                     continue
-                party["away"] = time.time() + grace
+                party["away"] = self.clock() + grace
                 await self._save(call)
                 others = [p for p in parties_of(call) if p is not party]
                 await self._tell(others, event("call.peer_away", self._about(

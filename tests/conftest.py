@@ -34,10 +34,15 @@ GENEROUS_LIMITS = {"RATE_CHAT_USER": "1000/second", "RATE_CHAT_ADDRESS": "1000/s
                    "RATE_LOGIN_ACCOUNT": "1000/second", "RATE_SIGNUP_ADDRESS": "1000/second"}
 
 
+# Tests open many anonymous connections from one address; the cap's own tests set theirs.
+MANY_ANONYMOUS = 100_000
+
+
 @pytest.fixture(autouse=True)
 def _test_settings(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    settings.HALLSERVER = {**settings.HALLSERVER, **GENEROUS_LIMITS}
+    settings.HALLSERVER = {**settings.HALLSERVER, **GENEROUS_LIMITS,
+                           "MAX_ANON_CONNECTIONS_PER_ADDRESS": MANY_ANONYMOUS}
 
 
 @pytest.fixture(autouse=True)
@@ -112,7 +117,8 @@ class ServerProcess(ManagedProcess):
         super().__init__(["serve", "--server", server, "--port", str(self.port)], env, name)
         self._wait_ready()
 
-    def _wait_ready(self, timeout: float = 30) -> None:
+    def _wait_ready(self, timeout: float = 120) -> None:
+        # A safety net: it returns as soon as the server listens (slow on a loaded machine).
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -146,6 +152,7 @@ def server_env(data_dir: Path, **extra: str) -> dict[str, str]:
         DJANGO_SETTINGS_MODULE="hallserver.settings",
         PYTHONUNBUFFERED="1",
         **{f"HALLSERVER_{k}": v for k, v in GENEROUS_LIMITS.items()},
+        HALLSERVER_MAX_ANON_CONNECTIONS_PER_ADDRESS=str(MANY_ANONYMOUS),
     )
     env.update(extra)
     return env
@@ -169,13 +176,14 @@ def live_server_url(tmp_path_factory) -> Iterator[str]:
 
 
 @contextlib.contextmanager
-def server_cluster(tmp_path_factory, redis_url: str,
-                   *specs: tuple[str, str]) -> Iterator[list[ServerProcess]]:
+def server_cluster(tmp_path_factory, redis_url: str, *specs: tuple[str, str],
+                   env: dict[str, str] | None = None) -> Iterator[list[ServerProcess]]:
     """Server processes, one per ``(name, server)``, sharing a freshly seeded database and
-    talking through a real Redis."""
+    talking through a real Redis; ``env``: further environment variables for all."""
     data_dir = tmp_path_factory.mktemp("cluster")
     prefix = f"t{os.getpid()}-{time.monotonic_ns()}:"
-    env = server_env(data_dir, REDIS_URL=redis_url, HALLSERVER_REDIS_PREFIX=prefix)
+    env = server_env(data_dir, REDIS_URL=redis_url, HALLSERVER_REDIS_PREFIX=prefix,
+                     **(env or {}))
     prepare_database(env)
     procs: list[ServerProcess] = []
     try:

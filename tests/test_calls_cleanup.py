@@ -34,11 +34,29 @@ VISITOR = {"id": 2, "name": "Vic"}
 
 @pytest.fixture(autouse=True)
 def _fast_live_video(settings):
+    # The unit tests below beat, crash and sweep by hand, and move deadlines on a clock of
+    # their own (Clock): a live process's key outlives any test (PROCESS_TTL, real seconds),
+    # a crashed one's is deleted. Only the consumer-level test runs real beats and sweeps.
     settings.LIVE_VIDEO = {**settings.LIVE_VIDEO, "KNOCK_TIMEOUT": 30.0, "RECONNECT_GRACE": 0.5,
-                           "PROCESS_TTL": 1.0, "PROCESS_BEAT": 0.1, "SWEEP_INTERVAL": 0.1}
+                           "PROCESS_TTL": 30.0, "PROCESS_BEAT": 0.1, "SWEEP_INTERVAL": 0.1}
     store_module.store.cache_clear()
     yield
     store_module.store.cache_clear()
+
+
+class Clock:
+    """Wall-clock seconds that move when a test says so, and by a microsecond per reading
+    (so that what happens in order, such as two knocks, is stamped in order)."""
+
+    def __init__(self) -> None:
+        self.now = 1_800_000_000.0
+
+    def __call__(self) -> float:
+        self.now += 1e-6
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
 
 
 class YieldingStore(MemoryStore):
@@ -82,9 +100,10 @@ class Process(CallService):
     """A CallService standing for one web process: sends are recorded, not delivered, and
     nothing runs in the background (the test beats and sweeps)."""
 
-    def __init__(self, kv, name: str, sent: list) -> None:
+    def __init__(self, kv, name: str, sent: list, clock: Clock) -> None:
         super().__init__(kv, process=name)
         self.sent = sent
+        self.clock = clock
 
     async def start(self) -> None:
         await self.beat()
@@ -105,9 +124,10 @@ def events(sent: list, name: str, address: str | None = None) -> list[dict]:
     return [data for to, ev, data in sent if ev == name and (address is None or to == address)]
 
 
-async def processes(kv, *names: str) -> tuple[list, list[Process]]:
+async def processes(kv, *names: str, clock: Clock | None = None) -> tuple[list, list[Process]]:
     sent: list = []
-    procs = [Process(kv, name, sent) for name in names]
+    clock = clock or Clock()
+    procs = [Process(kv, name, sent, clock) for name in names]
     for proc in procs:
         await proc.start()
     return sent, procs
@@ -124,18 +144,19 @@ async def call_between(visitor_proc: Process, staff_proc: Process) -> tuple[dict
 
 # --- knocks ----------------------------------------------------------------------------------
 
-async def test_overdue_knock_is_expired_by_another_process(kv, settings):
-    sent, (a, b) = await processes(kv, "proc-a", "proc-b")
+async def test_overdue_knock_is_expired_by_another_process(kv):
+    clock = Clock()
+    sent, (a, b) = await processes(kv, "proc-a", "proc-b", clock=clock)
     staff_addr, visitor_addr = "proc-b|1", "proc-a|2"
     await b.listen(staff_addr, STAFF, BOOTH)
-    settings.LIVE_VIDEO = {**settings.LIVE_VIDEO, "KNOCK_TIMEOUT": 0.5}
     knock = (await a.knock(visitor_addr, VISITOR, BOOTH))["knock"]
     # The timer of the process that took the knock never fires; the deadline is in the store.
     for handle in a.timers.values():
         handle.cancel()
+    clock.advance(29.9)
     await b.sweep()
-    assert events(sent, "call.knock_closed") == []  # not due yet
-    await asyncio.sleep(0.6)
+    assert events(sent, "call.knock_closed") == []  # not due yet (KNOCK_TIMEOUT, 30 s)
+    clock.advance(0.2)
     assert await a.queue(BOOTH) == []  # overdue knocks are not shown, but still queued
     sent.clear()
     await b.sweep()
@@ -148,13 +169,13 @@ async def test_overdue_knock_is_expired_by_another_process(kv, settings):
     assert sent == []
 
 
-async def test_racing_sweeps_expire_a_knock_once(kv, settings):
-    sent, (a, b, c) = await processes(kv, "proc-a", "proc-b", "proc-c")
+async def test_racing_sweeps_expire_a_knock_once(kv):
+    clock = Clock()
+    sent, (a, b, c) = await processes(kv, "proc-a", "proc-b", "proc-c", clock=clock)
     await c.listen("proc-c|1", STAFF, BOOTH)
-    settings.LIVE_VIDEO = {**settings.LIVE_VIDEO, "KNOCK_TIMEOUT": 0.1}
     knock = (await a.knock("proc-a|2", VISITOR, BOOTH))["knock"]
     await a.crash()
-    await asyncio.sleep(0.2)
+    clock.advance(30.1)  # past KNOCK_TIMEOUT
     sent.clear()
     await asyncio.gather(b.sweep(), c.sweep(), b.sweep())
     assert events(sent, "call.knock_closed") == [
@@ -200,7 +221,7 @@ async def test_call_of_a_dead_process_ends_for_the_survivor(kv):
     await a.crash()
     sent.clear()
     await b.sweep()
-    # RECONNECT_GRACE (0.5 s) is shorter than PROCESS_TTL (1 s): nothing left to wait for.
+    # RECONNECT_GRACE (0.5 s) is shorter than PROCESS_TTL (30 s): nothing left to wait for.
     assert sent == [(staff_addr, "call.ended", {"call": call["id"], "reason": "peer_gone"})]
     assert await kv.get(f"call:{call['id']}") is None
     assert await kv.zrange(CALL_INDEX) == []
@@ -233,8 +254,9 @@ async def test_racing_sweeps_end_a_call_once(kv):
 
 
 async def test_dead_party_gets_the_rest_of_its_reconnect_grace(kv, settings):
-    settings.LIVE_VIDEO = {**settings.LIVE_VIDEO, "RECONNECT_GRACE": 2.0}
-    sent, (a, b, c) = await processes(kv, "proc-a", "proc-b", "proc-c")
+    settings.LIVE_VIDEO = {**settings.LIVE_VIDEO, "RECONNECT_GRACE": 32.0}
+    clock = Clock()
+    sent, (a, b, c) = await processes(kv, "proc-a", "proc-b", "proc-c", clock=clock)
     call, staff_addr, _ = await call_between(a, b)
     await a.crash()
     sent.clear()
@@ -242,25 +264,29 @@ async def test_dead_party_gets_the_rest_of_its_reconnect_grace(kv, settings):
     # (RECONNECT_GRACE minus PROCESS_TTL, since the crash was at least that long ago).
     await asyncio.gather(b.sweep(), c.sweep(), b.sweep())
     assert [(to, ev) for to, ev, _ in sent] == [(staff_addr, "call.peer_away")]
-    assert sent[0][2]["call"] == call["id"] and sent[0][2]["grace"] == pytest.approx(1.0)
+    assert sent[0][2]["call"] == call["id"] and sent[0][2]["grace"] == pytest.approx(2.0)
     assert await kv.get(f"call:{call['id']}") is not None
     sent.clear()
-    await asyncio.sleep(1.1)
+    clock.advance(1.9)
+    await asyncio.gather(c.sweep(), b.sweep())
+    assert sent == []  # still within the grace
+    clock.advance(0.2)
     await asyncio.gather(c.sweep(), b.sweep())
     assert sent == [(staff_addr, "call.ended", {"call": call["id"], "reason": "peer_gone"})]
     assert await kv.get(f"busy:{STAFF['id']}") is None
 
 
 async def test_party_that_resumes_elsewhere_keeps_the_call(kv, settings):
-    settings.LIVE_VIDEO = {**settings.LIVE_VIDEO, "RECONNECT_GRACE": 1.3}
-    sent, (a, b) = await processes(kv, "proc-a", "proc-b")
+    settings.LIVE_VIDEO = {**settings.LIVE_VIDEO, "RECONNECT_GRACE": 30.3}
+    clock = Clock()
+    sent, (a, b) = await processes(kv, "proc-a", "proc-b", clock=clock)
     call, _, _ = await call_between(a, b)
     await a.crash()
     await b.sweep()
     # The visitor's browser reconnects to B and resumes before the grace is over.
     await b.resume("proc-b|9", VISITOR["id"], call["id"])
     sent.clear()
-    await asyncio.sleep(0.4)
+    clock.advance(0.4)  # past what was left of the grace (0.3 s)
     await b.sweep()
     assert sent == []
     assert (await kv.get(f"call:{call['id']}"))["visitor"]["addr"] == "proc-b|9"
@@ -268,14 +294,19 @@ async def test_party_that_resumes_elsewhere_keeps_the_call(kv, settings):
 
 async def test_away_party_whose_process_died_is_ended_after_its_grace(kv, settings):
     """The connection closed (grace timer started), then its process died with the timer."""
-    settings.LIVE_VIDEO = {**settings.LIVE_VIDEO, "RECONNECT_GRACE": 0.2}
-    sent, (a, b) = await processes(kv, "proc-a", "proc-b")
+    # The grace timer in A (real seconds) is far off; A's crash cancels it.
+    settings.LIVE_VIDEO = {**settings.LIVE_VIDEO, "RECONNECT_GRACE": 20.0}
+    clock = Clock()
+    sent, (a, b) = await processes(kv, "proc-a", "proc-b", clock=clock)
     call, staff_addr, visitor_addr = await call_between(a, b)
     await a.connection_closed(visitor_addr, VISITOR["id"])
     assert events(sent, "call.peer_away", staff_addr)
     await a.crash()
     sent.clear()
-    await asyncio.sleep(0.3)
+    clock.advance(19.9)
+    await b.sweep()
+    assert sent == []
+    clock.advance(0.2)
     await b.sweep()
     assert sent == [(staff_addr, "call.ended", {"call": call["id"], "reason": "peer_gone"})]
 
@@ -291,7 +322,11 @@ async def test_indexes_forget_records_that_expired(kv):
 # --- consumer level: the real service of this process, with its beat and sweep ----------------
 
 @pytest.mark.django_db(transaction=True)
-async def test_staff_connection_hears_the_call_ended_when_the_visitor_process_dies(world):  # noqa: F811
+async def test_staff_connection_hears_the_call_ended_when_the_visitor_process_dies(
+        world, settings):  # noqa: F811
+    # Real beats and sweeps: the dead process's key expires after PROCESS_TTL, which the test
+    # waits for (the events below), not a sleep.
+    settings.LIVE_VIDEO = {**settings.LIVE_VIDEO, "PROCESS_TTL": 1.0}
     staff = await staff_listening(world)
     # The visitor is on another "process" sharing the store; it runs its own beat and sweep.
     ghost = CallService(store_module.store(), process="ghost.process")

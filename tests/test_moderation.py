@@ -571,8 +571,7 @@ async def test_connection_cap_per_user(world, settings):
         "code": "too_many_connections",
         "message": "Too many open connections for this user; close another tab."}}
     assert (await third.comm.receive_output(2))["code"] == 4009
-    await first.close()
-    await asyncio.sleep(0.05)
+    await first.close()  # returns once the server has run the disconnect
     fourth = await client(user)  # a slot is free again
     await second.close()
     await fourth.close()

@@ -256,8 +256,10 @@ def mask_frame(text: str) -> bytes:
 
 @pytest.fixture(scope="module")
 def tight_server(tmp_path_factory):
-    """One process whose connections may hold only 64 KiB unsent."""
-    env = server_env(tmp_path_factory.mktemp("tight"), HALLSERVER_SEND_BUFFER_BYTES="65536")
+    """One process whose connections may hold only 64 KiB unsent; a client closed as slow
+    has a minute to read what was queued for it (generous: the test reads it at once)."""
+    env = server_env(tmp_path_factory.mktemp("tight"), HALLSERVER_SEND_BUFFER_BYTES="65536",
+                     HALLSERVER_SLOW_CLOSE_GRACE="60")
     prepare_database(env)
     server = ServerProcess(env, "tight")
     yield server
@@ -283,11 +285,41 @@ async def test_a_client_that_stops_reading_is_closed_and_others_carry_on(tight_s
     while "closing slow consumer" not in tight_server.output():
         assert time.monotonic() < deadline, tight_server.output()
         await asyncio.sleep(0.2)
-    # The stalled socket was given up: reading it to the end reaches EOF (or a reset).
+    # The stalled client reads again: what was queued before it was given up, then why, then
+    # the close frame with 4008; it answers the close and the server ends the TCP connection
+    # cleanly (no reset), which tells it apart from a network failure.
     stalled.settimeout(10)
-    try:
-        while stalled.recv(65536):
-            pass
-    except ConnectionResetError:
-        pass
+    frames = read_frames(stalled)
+    opcode, payload = frames[-1]
+    assert opcode == 0x8 and int.from_bytes(payload[:2], "big") == 4008
+    texts = [json.loads(p) for op, p in frames[:-1] if op == 0x1]
+    assert texts[-1] == {"event": "session.closing", "data": {"code": "slow_consumer"}}
+    assert sum(1 for t in texts if t.get("event") == "chat.message") > 10
+    stalled.sendall(bytes([0x88, 0x82, 0, 0, 0, 0]) + (4008).to_bytes(2, "big"))
+    assert stalled.recv(65536) == b""  # EOF, not ConnectionResetError
     stalled.close()
+
+
+def read_exactly(sock: socket.socket, n: int) -> bytes:
+    data = b""
+    while len(data) < n:
+        chunk = sock.recv(n - len(data))
+        if not chunk:
+            raise EOFError(f"connection ended after {len(data)} of {n} bytes")
+        data += chunk
+    return data
+
+
+def read_frames(sock: socket.socket) -> list[tuple[int, bytes]]:
+    """Server frames (opcode, payload) up to and including a close frame."""
+    frames = []
+    while True:
+        first, second = read_exactly(sock, 2)
+        n = second & 0x7F
+        if n == 126:
+            n = int.from_bytes(read_exactly(sock, 2), "big")
+        elif n == 127:
+            n = int.from_bytes(read_exactly(sock, 8), "big")
+        frames.append((first & 0x0F, read_exactly(sock, n)))
+        if first & 0x0F == 0x8:
+            return frames

@@ -11,6 +11,9 @@ from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 
 ORIGIN = [(b"origin", b"http://127.0.0.1"), (b"host", b"127.0.0.1")]
+#: Seconds a wait for a frame or an event may take before the test fails: only a safety net
+#: (waits end as soon as the frame arrives), generous for a loaded machine.
+SAFETY_NET = 15.0
 
 
 @database_sync_to_async
@@ -53,10 +56,12 @@ class WsClient:
         return self
 
     async def close(self) -> None:
+        """Disconnect; returns once the consumer has run its disconnect (within a generous
+        safety net: a loaded machine may take seconds, Channels' default is 1 s)."""
         if self.comm is not None:
-            await self.comm.disconnect()
+            await self.comm.disconnect(timeout=SAFETY_NET)
 
-    async def next_frame(self, within: float = 3) -> dict:
+    async def next_frame(self, within: float = SAFETY_NET) -> dict:
         """The next frame. Waits without ``receive_from``'s timeout, which would cancel the
         application under test."""
         loop = asyncio.get_running_loop()
@@ -72,7 +77,7 @@ class WsClient:
         message.update({"text": text} if text is not None else {"bytes": data})
         await self.comm.send_input(message)
 
-    async def reply(self, request_id: Any, within: float = 3) -> dict:
+    async def reply(self, request_id: Any, within: float = SAFETY_NET) -> dict:
         while True:
             frame = await self.next_frame(within)
             if "reply" in frame and frame["reply"] == request_id:
@@ -99,7 +104,7 @@ class WsClient:
         assert frame["error"]["message"]
         return frame["error"]["code"]
 
-    async def event(self, name: str, within: float = 3, match=lambda d: True) -> dict:
+    async def event(self, name: str, within: float = SAFETY_NET, match=lambda d: True) -> dict:
         """The next event called ``name`` whose data satisfies ``match``."""
         for i, frame in enumerate(self.events):
             if frame.get("event") == name and match(frame["data"]):

@@ -17,6 +17,7 @@ import asyncio
 import contextlib
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -36,9 +37,13 @@ from .rooms import RoomDirectory, RoomInfo
 
 log = logging.getLogger(__name__)
 
-HEARTBEAT_SECONDS = 10
-HEARTBEAT_TTL = 30
-JANITOR_SECONDS = 15
+# A process beats every HEARTBEAT_SECONDS; one whose last beat is more than HEARTBEAT_TTL old
+# is dead, and a janitor (every JANITOR_SECONDS, on each process) removes its visitors: a
+# crashed process's visitors leave presence within HEARTBEAT_TTL + JANITOR_SECONDS (12 s).
+HEARTBEAT_SECONDS = 3
+HEARTBEAT_TTL = 10
+JANITOR_SECONDS = 2
+_UNIX_TIME = 1e9  # 2001: beats below this are not times
 LIST_LIMIT = 500
 # Seconds a synchronous presence look-up (from an HTTP view's thread) may wait for Redis.
 SYNC_TIMEOUT = 2.0
@@ -200,6 +205,8 @@ class RedisPresence:
         self.on_reaped = None  # callback(rooms: list[int]) after a dead process was cleaned
         self._sync_client: redis.Redis | None = None  # for look-ups from HTTP views' threads
         self._sync_lock = threading.Lock()
+        # Seconds now, for heartbeats and their age: Redis's clock unless set (tests).
+        self.clock: Callable[[], float] | None = None
 
     @property
     def redis(self) -> aioredis.Redis:
@@ -378,12 +385,23 @@ class RedisPresence:
     def _start_background(self, loop: asyncio.AbstractEventLoop) -> None:
         self._tasks = [loop.create_task(self._heartbeat()), loop.create_task(self._janitor())]
 
+    async def _now(self, r: aioredis.Redis) -> float:
+        if self.clock is not None:
+            return self.clock()
+        seconds, micros = await r.time()  # one clock for every process, however skewed theirs
+        return seconds + micros / 1e6
+
+    async def beat(self) -> None:
+        """Say that this process is alive: its beat time, which expires with the key."""
+        r = self.redis
+        await r.set(f"{self.prefix}alive:{self.process_id}", await self._now(r),
+                    ex=HEARTBEAT_TTL)
+        await r.sadd(f"{self.prefix}procs", self.process_id)
+
     async def _heartbeat(self) -> None:
         while True:
             try:
-                r = self.redis
-                await r.set(f"{self.prefix}alive:{self.process_id}", 1, ex=HEARTBEAT_TTL)
-                await r.sadd(f"{self.prefix}procs", self.process_id)
+                await self.beat()
             except asyncio.CancelledError:
                 raise
             except Exception:
@@ -400,9 +418,15 @@ class RedisPresence:
         """Remove presence left behind by processes whose heartbeat expired."""
         r = self.redis
         rooms: set[int] = set()
+        oldest = await self._now(r) - HEARTBEAT_TTL
         for pid in await r.smembers(f"{self.prefix}procs"):
             pid = pid.decode()
-            if pid == self.process_id or await r.exists(f"{self.prefix}alive:{pid}"):
+            if pid == self.process_id:
+                continue
+            beat = await r.get(f"{self.prefix}alive:{pid}")
+            # A beat that is no Unix time ("1") is from an earlier version's process: alive
+            # while its key lives.
+            if beat is not None and not _UNIX_TIME < float(beat) <= oldest:
                 continue
             log.warning("removing presence of dead process %s", pid)
             reaped = await self._reap(

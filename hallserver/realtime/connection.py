@@ -3,7 +3,12 @@
 ``write`` never awaits, so the hub can hand one frame to a thousand sockets in a plain loop.
 A connection that cannot keep up is closed with code 4008 (``slow_consumer``) once more than
 its budget waits for it; the client reconnects and resumes from its last sequence number, so
-closing it loses nothing and keeps server memory bounded.
+closing it loses nothing and keeps server memory bounded. Nothing more is queued for it once it
+is closed as slow; what was queued, a ``session.closing`` event and the close frame still go out,
+and the client has ``HALLSERVER_SLOW_CLOSE_GRACE`` seconds to read them before it is dropped.
+
+This module imports nothing of daphne or Twisted (it is used under uvicorn too): the daphne
+server module hands it what the direct path needs (:data:`_TCP_SERVER`).
 """
 
 from __future__ import annotations
@@ -16,12 +21,19 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from twisted.internet.tcp import Server as _TCP_SERVER
-
 from .. import metrics
 from .frames import TALLY_FRAME, OutFrame, event, utf8_len
 
 log = logging.getLogger(__name__)
+
+#: The scope extension under which daphne (:mod:`hallserver.realtime.server`) hands a
+#: connection its WebSocket protocol object.
+DIRECT_EXTENSION = "hallserver.direct"
+
+#: Twisted's TCP server transport class, the direct path's common case: set when
+#: :mod:`hallserver.realtime.server` is imported (under daphne). While it is None every write
+#: takes the general path.
+_TCP_SERVER: Any = None
 
 CLOSE_SLOW_CONSUMER = 4008
 _ids = itertools.count(1)

@@ -8,8 +8,14 @@ WebSocket protocol object into the scope under the ``hallserver.direct`` extensi
 :class:`hallserver.realtime.connection.DirectConnection` uses it. Under any other ASGI server
 the extension is absent and connections fall back to a bounded queue in front of ``send``.
 
-It relies on daphne 4.2 / autobahn / Twisted internals (pinned in pyproject.toml and covered by
-tests/test_system.py).
+It relies on daphne 4.2 / autobahn / Twisted internals (pinned in pyproject.toml, every one
+named in :mod:`hallserver.realtime.internals`, which ``hallserver serve`` and
+tests/test_server_internals.py check, and covered by tests/test_system.py).
+
+Inbound messages: one over ``HALLSERVER_MAX_FRAME_BYTES`` is discarded as it arrives and one
+that is not UTF-8 is refused, each answered with an error while the connection carries on
+(:class:`HallWebSocketProtocol`); a close the server starts waits ``close_timeout`` for the
+client and, once answered, ends the TCP connection without a reset.
 
 It also makes an idle connection cheaper (docs/benchmarks.md, memory per idle connection):
 :class:`Inbox` replaces daphne's per-connection ``asyncio.Queue``, and
@@ -31,12 +37,22 @@ from typing import Any
 import autobahn.websocket.protocol as autobahn_protocol
 from daphne.server import Server
 from daphne.ws_protocol import WebSocketProtocol
-from twisted.internet import reactor
+from twisted.internet import reactor, tcp
 from twisted.web.http import HTTPChannel
+
+from . import connection
+from .connection import DIRECT_EXTENSION
 
 log = logging.getLogger(__name__)
 
-DIRECT_EXTENSION = "hallserver.direct"
+__all__ = ["DIRECT_EXTENSION", "REJECTED", "HallServer", "HallWebSocketProtocol"]
+
+#: The ASGI event an application gets instead of an inbound message that was too large
+#: (``{"type": REJECTED, "code": "frame.too_large"}``) or not UTF-8 (``frame.malformed``).
+REJECTED = "hallserver.rejected"
+
+# The direct path's fast case writes to Twisted's TCP transports itself.
+connection._TCP_SERVER = tcp.Server
 
 
 class _Lazy:
@@ -233,6 +249,11 @@ class HallWebSocketProtocol(WebSocketProtocol):
 
     #: The factory whose options this class carries (see ``_connectionMade``).
     _options_of: Any = None
+    #: Largest inbound message the application is given (``HALLSERVER_MAX_FRAME_BYTES``); a
+    #: larger one is discarded as it arrives and answered ``frame.too_large`` (0: no limit).
+    inbound_limit = 0
+    #: Whether the message being received went over ``inbound_limit`` (see below).
+    _oversize = False
 
     @classmethod
     def for_factory(cls, factory: Any) -> type[HallWebSocketProtocol]:
@@ -262,6 +283,73 @@ class HallWebSocketProtocol(WebSocketProtocol):
         super().onOpen()
         self._compact()
 
+    def dropConnection(self, abort: bool = False) -> None:
+        """autobahn, as a server, aborts the TCP connection (a reset) as soon as the client
+        answered its close frame. Once that handshake is complete (``wasClean``) nothing is
+        left to send or wait for, so the connection ends with a plain close: the client
+        (one closed as slow, say) sees its close code and an orderly end, not a network
+        failure. Timeouts and failures still abort."""
+        super().dropConnection(abort=abort and not self.wasClean)
+
+    # --- inbound messages: too large or not UTF-8 is answered, not a dropped connection -----
+    # autobahn fails the whole connection when a message is over its size limit or a text
+    # message is not UTF-8 (and daphne's onMessage would raise on the latter). Here the size
+    # limit is the application's own: a message over it is counted but not kept, frame by
+    # frame, so at most ``inbound_limit`` bytes of it are ever held, and the application gets
+    # a ``hallserver.rejected`` event instead of the message. autobahn's own limits are off
+    # (0) and its incremental UTF-8 check too (``utf8validateIncoming``, set on the factory):
+    # a text message is decoded once, whole, below.
+
+    def onMessageBegin(self, isBinary: bool) -> None:
+        super().onMessageBegin(isBinary)
+        if self._oversize:
+            del self._oversize
+
+    def onMessageFrameBegin(self, length: int) -> None:
+        limit = self.inbound_limit
+        if self._oversize or 0 < limit < self.message_data_total_length + length:
+            self._oversize = True
+            self.message_data = []  # what earlier frames of this message brought, let go
+            self.message_data_total_length += length
+            self.frame_length = length
+            self.frame_data = None
+            return
+        super().onMessageFrameBegin(length)
+
+    def onMessageFrameData(self, payload: bytes) -> None:
+        if not self._oversize:
+            super().onMessageFrameData(payload)
+
+    def onMessageFrameEnd(self) -> None:
+        if not self._oversize:
+            super().onMessageFrameEnd()
+
+    def onMessageEnd(self) -> None:
+        if not self._oversize:
+            super().onMessageEnd()
+            return
+        del self._oversize
+        self.message_data = None
+        self._reject("frame.too_large")
+
+    def onMessage(self, payload: bytes, isBinary: bool) -> None:
+        if isBinary or self.muted:
+            super().onMessage(payload, isBinary)
+            return
+        # daphne's onMessage for text, without its exception on bytes that are not UTF-8.
+        try:
+            text = payload.decode("utf8")
+        except UnicodeDecodeError:
+            self._reject("frame.malformed")
+            return
+        self.last_ping = time.time()
+        self.application_queue.put_nowait({"type": "websocket.receive", "text": text})
+
+    def _reject(self, code: str) -> None:
+        """Tell the application that an inbound message was refused (``code``)."""
+        if not self.muted:
+            self.application_queue.put_nowait({"type": REJECTED, "code": code})
+
     def _compact(self) -> None:
         attrs = self.__dict__
         request = attrs.get("request")
@@ -290,9 +378,16 @@ class HallServer(Server):
     to it: its application finished, or its socket went away.
     """
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, inbound_limit: int = 0, close_timeout: float = 10.0,
+                 **kwargs: Any) -> None:
+        """daphne's arguments, plus ``inbound_limit`` (largest inbound message handed to the
+        application; larger ones are discarded and answered) and ``close_timeout`` (seconds a
+        client has to read what is queued for it and answer our close frame before its
+        connection is dropped)."""
         super().__init__(*args, **kwargs)
         self._attention: set = set()
+        self.inbound_limit = inbound_limit
+        self.close_timeout = close_timeout
 
     def protocol_disconnected(self, protocol: Any) -> None:
         super().protocol_disconnected(protocol)
@@ -351,7 +446,13 @@ class HallServer(Server):
 
     @ws_factory.setter
     def ws_factory(self, factory: Any) -> None:
-        factory.protocol = HallWebSocketProtocol.for_factory(factory)
+        protocol = factory.protocol = HallWebSocketProtocol.for_factory(factory)
+        protocol.inbound_limit = self.inbound_limit
+        # Message size and UTF-8 are checked by the protocol (see onMessageFrameBegin); the
+        # size options daphne sets after this only bound a single frame's header, so they
+        # are passed as 0 (serve). A close we start waits close_timeout for the client.
+        factory.setProtocolOptions(utf8validateIncoming=False,
+                                   closeHandshakeTimeout=self.close_timeout)
         self._ws_factory = factory
 
     def create_application(self, protocol, scope):
