@@ -1,12 +1,14 @@
 """The exhibitor console over HTTP (docs/api.md, "Exhibitor console"): inbox, booth editing,
 logo, staff, exports, analytics, roadshow bookmarks.
 
-Every endpoint maps :class:`~console.services.ConsoleError` to the API's error shape.
+Refusals of the services (:class:`~console.services.ConsoleError`, with their HTTP ``status``)
+go on to the API's one domain-error handler (hallserver/api.py). Every JSON answer has its
+schema (``console/schemas.py``, ``analytics/schemas.py``); the logo and the exports are file
+downloads, declared by their content types.
 """
 
 from __future__ import annotations
 
-from functools import wraps
 from typing import Annotated, Literal
 
 from django.http import FileResponse, HttpRequest, HttpResponse
@@ -16,31 +18,35 @@ from ninja import Status as Reply
 from pydantic import Field
 
 from accounts.http import logged_in
+from analytics.schemas import BoothCharts, ExpoCharts
 from analytics.services import stats
 from booths.models import Booth, Roadshow
-from hallserver.api import ApiError
 
 from .models import Bookmark
+from .schemas import (
+    Bookmarks,
+    BoothTextsOut,
+    Consoles,
+    InboxChanged,
+    InboxCounts,
+    InboxPage,
+    LogoOut,
+    StaffList,
+)
 from .services import ConsoleError, access, booth, exports, inbox
 from .services.booth import BoothEdit
 
 router = Router(tags=["console"])
 
 
-def refusals(fn):
-    """Answer a :class:`ConsoleError` in the API's error shape."""
-
-    @wraps(fn)
-    def endpoint(*args, **kwargs):
-        try:
-            return fn(*args, **kwargs)
-        except ConsoleError as exc:
-            raise ApiError(exc.status, exc.code, exc.message, **exc.extra) from None
-
-    return endpoint
+def download(*content_types: str) -> dict:
+    """``openapi_extra`` of a file download: its success answer in these content types."""
+    binary = {"schema": {"type": "string", "format": "binary"}}
+    return {"responses": {200: {"description": "A file download.",
+                                "content": dict.fromkeys(content_types, binary)}}}
 
 
-@router.get("/console", auth=logged_in)
+@router.get("/console", auth=logged_in, response=Consoles)
 def my_consoles(request: HttpRequest):
     """The booths the caller staffs (the console's switcher) and whether they organise."""
     ids = access.staffed(request.user)
@@ -51,8 +57,7 @@ def my_consoles(request: HttpRequest):
 
 # --- inbox ------------------------------------------------------------------------------------
 
-@router.get("/booths/{booth_id}/inbox", auth=logged_in)
-@refusals
+@router.get("/booths/{booth_id}/inbox", auth=logged_in, response=InboxPage)
 def inbox_items(request: HttpRequest, booth_id: int, source: str = "leads"):
     """One source's items (leads, applications, reports) with status, note and read flag."""
     access.console_booth(request.user, booth_id)
@@ -60,8 +65,7 @@ def inbox_items(request: HttpRequest, booth_id: int, source: str = "leads"):
             "statuses": list(inbox.source(source).statuses), "unread": inbox.unread(booth_id)}
 
 
-@router.get("/booths/{booth_id}/inbox/unread", auth=logged_in)
-@refusals
+@router.get("/booths/{booth_id}/inbox/unread", auth=logged_in, response=InboxCounts)
 def inbox_unread(request: HttpRequest, booth_id: int):
     access.console_booth(request.user, booth_id)
     return inbox.unread(booth_id)
@@ -73,8 +77,8 @@ class InboxChange(Schema):
     note: Annotated[str, Field(max_length=2000)] | None = None
 
 
-@router.post("/booths/{booth_id}/inbox/{source}/{ref}", auth=logged_in)
-@refusals
+@router.post("/booths/{booth_id}/inbox/{source}/{ref}", auth=logged_in,
+             response=InboxChanged)
 def inbox_change(request: HttpRequest, booth_id: int, source: str, ref: int,
                  payload: InboxChange):
     """Mark read or unread, set the status, write the note (shared by the booth's staff)."""
@@ -86,8 +90,7 @@ def inbox_change(request: HttpRequest, booth_id: int, source: str, ref: int,
 
 # --- booth editing ----------------------------------------------------------------------------
 
-@router.get("/booths/{booth_id}/texts")
-@refusals
+@router.get("/booths/{booth_id}/texts", response=BoothTextsOut)
 def booth_texts(request: HttpRequest, booth_id: int,
                 lang: Annotated[str, Field(max_length=8)] = "en"):
     """The booth's name, tagline and description in ``lang`` (falling back to English), all
@@ -98,14 +101,12 @@ def booth_texts(request: HttpRequest, booth_id: int,
     return booth.booth_data(found, lang)
 
 
-@router.put("/booths/{booth_id}/texts", auth=logged_in)
-@refusals
+@router.put("/booths/{booth_id}/texts", auth=logged_in, response=BoothTextsOut)
 def edit_booth(request: HttpRequest, booth_id: int, payload: BoothEdit):
     return booth.edit(access.console_booth(request.user, booth_id), payload)
 
 
-@router.post("/booths/{booth_id}/logo", auth=logged_in)
-@refusals
+@router.post("/booths/{booth_id}/logo", auth=logged_in, response=LogoOut)
 def upload_logo(request: HttpRequest, booth_id: int, file: File[UploadedFile]):
     """A PNG, JPEG, GIF or WebP image (at most ``HALLSERVER_LOGO_MAX_BYTES``), stored as a PNG
     no larger than ``HALLSERVER_LOGO_MAX_PIXELS``."""
@@ -113,8 +114,7 @@ def upload_logo(request: HttpRequest, booth_id: int, file: File[UploadedFile]):
     return booth.save_logo(found, file, file.size or 0)
 
 
-@router.get("/booths/{booth_id}/logo")
-@refusals
+@router.get("/booths/{booth_id}/logo", openapi_extra=download("image/png"))
 def logo(request: HttpRequest, booth_id: int):
     found = Booth.objects.filter(pk=booth_id).first()
     path = booth.logo_path(found) if found else None
@@ -126,8 +126,7 @@ def logo(request: HttpRequest, booth_id: int):
     return response
 
 
-@router.get("/booths/{booth_id}/staff", auth=logged_in)
-@refusals
+@router.get("/booths/{booth_id}/staff", auth=logged_in, response=StaffList)
 def staff(request: HttpRequest, booth_id: int):
     return {"staff": booth.staff_list(access.console_booth(request.user, booth_id))}
 
@@ -137,16 +136,14 @@ class Invite(Schema):
     title: Annotated[str, Field(max_length=120)] = ""
 
 
-@router.post("/booths/{booth_id}/staff", auth=logged_in)
-@refusals
+@router.post("/booths/{booth_id}/staff", auth=logged_in, response=StaffList)
 def invite(request: HttpRequest, booth_id: int, payload: Invite):
     """Add a registered user to the booth's staff."""
     found = access.console_booth(request.user, booth_id)
     return {"staff": booth.invite(found, payload.username, payload.title)}
 
 
-@router.delete("/booths/{booth_id}/staff/{user_id}", auth=logged_in)
-@refusals
+@router.delete("/booths/{booth_id}/staff/{user_id}", auth=logged_in, response=StaffList)
 def remove_staff(request: HttpRequest, booth_id: int, user_id: int):
     found = access.console_booth(request.user, booth_id)
     return {"staff": booth.remove(found, user_id)}
@@ -154,8 +151,8 @@ def remove_staff(request: HttpRequest, booth_id: int, user_id: int):
 
 # --- exports and analytics ----------------------------------------------------------------------
 
-@router.get("/booths/{booth_id}/exports/{what}", auth=logged_in)
-@refusals
+@router.get("/booths/{booth_id}/exports/{what}", auth=logged_in,
+            openapi_extra=download(*exports.FORMATS.values()))
 def export(request: HttpRequest, booth_id: int, what: str,
            format: Literal["csv", "xlsx"] = "csv"):
     """Leads, applications, reports or opted-in visitors as a CSV or XLSX download."""
@@ -169,16 +166,14 @@ def export(request: HttpRequest, booth_id: int, what: str,
     return response
 
 
-@router.get("/booths/{booth_id}/analytics", auth=logged_in)
-@refusals
+@router.get("/booths/{booth_id}/analytics", auth=logged_in, response=BoothCharts)
 def booth_analytics(request: HttpRequest, booth_id: int):
     """The booth's charts: visitors per 5 minutes (today, the whole expo), the funnel, busiest
     hours, each with the hall's median booth."""
     return stats.booth_charts(access.console_booth(request.user, booth_id))
 
 
-@router.get("/analytics/expo", auth=logged_in)
-@refusals
+@router.get("/analytics/expo", auth=logged_in, response=ExpoCharts)
 def expo_analytics(request: HttpRequest):
     """Organisers: concurrent visitors today, top booths and halls, roadshow audiences."""
     access.need_organiser(request.user)
@@ -187,14 +182,13 @@ def expo_analytics(request: HttpRequest):
 
 # --- roadshow bookmarks (the bell reminds shortly before the start) ----------------------------
 
-@router.get("/bookmarks", auth=logged_in)
+@router.get("/bookmarks", auth=logged_in, response=Bookmarks)
 def bookmarks(request: HttpRequest):
     return {"roadshows": list(Bookmark.objects.filter(user=request.user)
                               .values_list("roadshow_id", flat=True).order_by("roadshow_id"))}
 
 
 @router.post("/roadshows/{roadshow_id}/bookmark", auth=logged_in, response={204: None})
-@refusals
 def bookmark(request: HttpRequest, roadshow_id: int):
     if not Roadshow.objects.filter(pk=roadshow_id).exists():
         raise ConsoleError("roadshow.not_found", f"No roadshow {roadshow_id}.", 404)

@@ -8,12 +8,16 @@ class ConsoleConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_save
 
+        from hallserver.realtime import jobs
         from recruitment.models import Application
         from streaming.models import Lead
 
         from . import actions  # noqa: F401  (registers the WebSocket actions)
+        from .services import reminders
         from .signals import application_saved, lead_saved
 
         post_save.connect(lead_saved, sender=Lead, dispatch_uid="console.lead")
         post_save.connect(application_saved, sender=Application,
                           dispatch_uid="console.application")
+        # Each server process sweeps for roadshow reminders itself.
+        jobs.register("console.reminders", reminders.loop.start)

@@ -359,4 +359,7 @@ CONSOLE = {
     "LOGO_MAX_BYTES": env.int("HALLSERVER_LOGO_MAX_BYTES", default=5 * 1024 * 1024),
     # Logos are stored no larger than this many pixels on their longer side.
     "LOGO_MAX_PIXELS": env.int("HALLSERVER_LOGO_MAX_PIXELS", default=512),
+    # Seconds between each process's sweeps for bookmarked roadshows starting soon (0: none;
+    # then only `hallserver manage roadshow_reminders` sends the reminders).
+    "REMINDER_INTERVAL": env.float("HALLSERVER_REMINDER_INTERVAL", default=30.0),
 }

@@ -1,13 +1,21 @@
 """The console over the WebSocket: "Now" with only the profiles visitors allow, refusals to
-staff of other booths, and inbox counts pushed live to every tab of the booth's staff."""
+staff of other booths, inbox counts pushed live to every tab of the booth's staff, and the
+bell's roadshow reminder sent by the processes' own sweeps, once."""
 
 from __future__ import annotations
 
+import asyncio
+from datetime import timedelta
+
 import pytest
 from channels.db import database_sync_to_async
+from django.utils import timezone
 
 from accounts.models import Account
-from booths.models import Room
+from booths.models import Roadshow, Room
+from console.models import Bookmark
+from console.services import reminders
+from recruitment.models import Notice
 from tests.recruitment_world import make_world
 from tests.wsclient import WsClient
 
@@ -94,3 +102,60 @@ async def test_a_new_lead_reaches_every_tab_of_every_staff_member():
     assert (await tab3.ok("recruit.sync", {"after": 0}))["unread"]["notices"] == 1
     for c in (tab1, tab2, tab3, colleague, vera):
         await c.close()
+
+
+@database_sync_to_async
+def bookmarked_roadshow(w) -> Roadshow:
+    """A roadshow tomorrow (real time never makes it due in this test), bookmarked by Vera."""
+    starts = timezone.now() + timedelta(days=1)
+    show = Roadshow.objects.create(booth=w["booth_a"], title="Polymers tomorrow",
+                                   starts_at=starts, ends_at=starts + timedelta(minutes=30))
+    Bookmark.objects.create(user=w["vera"], roadshow=show)
+    return show
+
+
+@database_sync_to_async
+def reminders_of(user) -> list[dict]:
+    return list(Notice.objects.filter(user=user, kind="roadshow.soon").values_list("data",
+                                                                                   flat=True))
+
+
+def is_reminder(data: dict) -> bool:
+    return data["kind"] == "roadshow.soon"
+
+
+async def test_two_sweeps_at_once_ring_the_bell_once(monkeypatch):
+    w = await world()
+    show = await bookmarked_roadshow(w)
+    clock = lambda: show.starts_at - timedelta(minutes=5)  # noqa: E731
+    monkeypatch.setattr(reminders.loop, "_interval", 0)  # no background loop in this test
+    vera = await WsClient(w["vera"]).connect()
+    # Two processes' sweeps at the same moment.
+    sent = await asyncio.gather(reminders.ReminderLoop(clock=clock).sweep(),
+                                reminders.ReminderLoop(clock=clock).sweep())
+    assert sorted(sent) == [0, 1]
+    notice = await vera.event("recruit.notice", match=is_reminder)
+    assert notice["data"]["roadshow"] == show.pk and notice["unread"]["notices"] == 1
+    assert [d["roadshow"] for d in await reminders_of(w["vera"])] == [show.pk]
+    # A later sweep finds it claimed; the management command is such a sweep too.
+    assert await reminders.ReminderLoop(clock=clock).sweep() == 0
+    await vera.close()
+
+
+async def test_each_process_sweeps_by_itself_and_a_second_sweep_sends_nothing(monkeypatch):
+    w = await world()
+    show = await bookmarked_roadshow(w)
+    clock = lambda: show.starts_at - timedelta(minutes=5)  # noqa: E731
+    # This process's own loop, started by the first connection, on the injected clock.
+    monkeypatch.setattr(reminders.loop, "clock", clock)
+    monkeypatch.setattr(reminders.loop, "_interval", 0.01)
+    vera = await WsClient(w["vera"]).connect()
+    try:
+        notice = await vera.event("recruit.notice", within=10, match=is_reminder)
+        assert notice["data"]["roadshow"] == show.pk
+        # Another process sweeping the same moment: nothing left to send.
+        assert await reminders.ReminderLoop(clock=clock).sweep() == 0
+        assert [d["roadshow"] for d in await reminders_of(w["vera"])] == [show.pk]
+    finally:
+        await reminders.loop.stop()
+        await vera.close()
