@@ -15,7 +15,7 @@ from pydantic import Field
 from booths.actions import Session, action
 from booths.protocol import ErrorCode, ProtocolError, _Data, register_error_codes
 
-from .services import ConsoleError, access, inbox
+from .services import access, inbox
 from .services.now import now
 
 register_error_codes("console.forbidden", "booth.not_found")
@@ -36,10 +36,7 @@ async def need_console(session: Session, booth_id: int) -> None:
     removed from the booth loses the console at once."""
     if session.visitor is None:
         raise ProtocolError(ErrorCode.AUTH_REQUIRED, "Log in first.")
-    try:
-        await _check(session.visitor.id, booth_id)
-    except ConsoleError as exc:
-        raise ProtocolError(exc.code, exc.message) from None
+    await _check(session.visitor.id, booth_id)  # a ConsoleError: Session.handle replies
 
 
 @action("console.now", BoothRef)

@@ -19,7 +19,6 @@ from booths.services.identity import display_name
 from hallserver.realtime.frames import event
 from hallserver.realtime.hub import hub
 from recruitment.models import Application, Status
-from recruitment.services import RecruitError
 from recruitment.services import applications as recruit_apps
 from recruitment.services.notices import booth_staff
 from streaming.models import Lead
@@ -77,10 +76,7 @@ def _application_items(booth_id: int) -> list[dict]:
 def _application_change(user, booth_id: int, ref: int, status: str) -> None:
     if not Application.objects.filter(pk=ref, booth_id=booth_id).exists():
         raise ConsoleError("inbox.not_found", f"No application {ref} at this booth.", 404)
-    try:
-        recruit_apps.move(user, ref, status)
-    except RecruitError as exc:
-        raise ConsoleError(exc.code, exc.message, exc.status) from None
+    recruit_apps.move(user, ref, status)  # its RecruitError carries its own status
 
 
 # --- reported problems: reports on chat messages in the booth's rooms ---------------------------
