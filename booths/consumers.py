@@ -14,6 +14,7 @@ from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
+from docking import sweeper as docking_sweeper
 from hallserver import logs, metrics
 from hallserver.realtime.connection import DIRECT_EXTENSION, DirectConnection, QueuedConnection
 from hallserver.realtime.frames import OutFrame, event, reply_error, reply_ok, tally
@@ -80,6 +81,7 @@ class HallConsumer(AsyncWebsocketConsumer):
     async def connect(self) -> None:
         arrived = self.scope.get(ARRIVED) or time.perf_counter()
         await hub.start()
+        docking_sweeper.ensure_started()
         user = self.scope.get("user")
         authenticated = user is not None and user.is_authenticated
         visitor = await database_sync_to_async(visitor_for)(user) if authenticated else None

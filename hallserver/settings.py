@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "recruitment",
     "analytics",
     "console",
+    "docking",
 ]
 
 MIDDLEWARE = [
@@ -359,4 +360,12 @@ CONSOLE = {
     "LOGO_MAX_BYTES": env.int("HALLSERVER_LOGO_MAX_BYTES", default=5 * 1024 * 1024),
     # Logos are stored no larger than this many pixels on their longer side.
     "LOGO_MAX_PIXELS": env.int("HALLSERVER_LOGO_MAX_PIXELS", default=512),
+}
+
+# --- Project docking (docking/, docs/docking.md) -------------------------------------------------
+DOCKING = {
+    # Seconds between sweeps that send meeting reminders and mark missed meetings.
+    "SWEEP_INTERVAL": env.float("HALLSERVER_DOCKING_SWEEP", default=30.0),
+    # Seconds a process keeps its matchmaking index before rebuilding it from the database.
+    "MATCH_INDEX_TTL": env.float("HALLSERVER_MATCH_INDEX_TTL", default=60.0),
 }
