@@ -83,7 +83,8 @@ def load(world: World, size: dict, rng: random.Random) -> dict:
         homes = [(rng.choice(booths), None) if rng.random() < 0.75 else (None, rng.choice(owners))
                  for _ in world.projects]
         projects = Project.objects.bulk_create([Project(
-            booth=homes[n][0], owner=homes[n][1], title=f"Project {n}", fields=p["fields"], stage=p["stage"],
+            booth=homes[n][0], owner=homes[n][1], title=f"Project {n}", fields=p["fields"],
+            stage=p["stage"],
             seeking=p["seeking"], amount_min=p["amount_min"], amount_max=p["amount_max"],
             currency=p["currency"], country=p["country"]) for n, p in enumerate(world.projects)],
             batch_size=batch)
@@ -210,7 +211,8 @@ def evaluate(world: World, ids: dict, queries: int, seed: int) -> list[dict]:
 
 def render(rows: list[dict], size: str, seed: int, counts: dict, setup_s: float) -> str:
     head = ["recommendation", "method", "queries", "good per query", "precision@10",
-            "precision@10 ceiling", "recall@10", "recall@10 ceiling", "p50 ms", "p95 ms", "index build s"]
+            "precision@10 ceiling", "recall@10", "recall@10 ceiling", "p50 ms", "p95 ms",
+            "index build s"]
     lines = [f"### Matchmaking quality, size {size}, seed {seed}", "",
              "Expo: " + ", ".join(f"{v:,} {k}" for k, v in counts.items())
              + f"; generated and written in {setup_s:.0f} s.", "",
