@@ -38,7 +38,7 @@ from . import DockError
 
 TOP = 10
 W_FIELDS, W_STAGE, W_TICKET, W_COUNTRY = 3.0, 2.0, 2.0, 1.0
-W_TYPE, W_LANG, W_PLACE = 2.0, 1.5, 1.0
+W_TYPE, W_LANG, W_PLACE = 2.0, 2.0, 3.0
 STAGES = [s.value for s in Stage]
 
 
