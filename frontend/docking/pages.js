@@ -21,12 +21,21 @@ const meetingsVersion = signal(0);
 /** The meeting this browser waits in or talks in: {id, endsAt, waiting, peer}. */
 const inMeeting = signal(null);
 
+/** The latest live word about meetings, shown on "My meetings": {key, name}. */
+const lastNews = signal(null);
+
+const NEWS = { "meeting.requested": "dock.notice.meeting.requested",
+  "meeting.accepted": "dock.notice.meeting.accepted", "meeting.reminder": "dock.notice.meeting.reminder" };
+
 ws.on("recruit.notice", (notice) => {
-  if (String(notice.kind).startsWith("meeting.")) meetingsVersion.value += 1;
+  if (!String(notice.kind).startsWith("meeting.")) return;
+  meetingsVersion.value += 1;
+  if (NEWS[notice.kind] && notice.data?.by?.id !== user.value?.id) {
+    lastNews.value = { key: NEWS[notice.kind], name: notice.data?.by?.name || "" };
+  }
 });
 ws.on("meeting.waiting", (data) => {
-  meetingsVersion.value += 1;
-  window.hallserver.meetingWaiting = data;
+  lastNews.value = { key: "dock.meetings.waiting_you", name: data.user.name };
 });
 
 function useLoad(load, deps) {
@@ -462,6 +471,8 @@ function MeetingsPage() {
   return html`
     <div class="docking" data-testid="meetings-page">
       <h1>${t("dock.meetings.title")}</h1>
+      ${lastNews.value && html`<p class="notice" role="status" data-testid="meeting-news">
+        ${t(lastNews.value.key, { name: lastNews.value.name })}</p>`}
       <${MeetingCall} />
       <section class="panel">
         <h2>${t("dock.meetings.requests")}</h2>
