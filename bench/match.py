@@ -35,7 +35,8 @@ def setup_django(data_dir: Path) -> None:
     os.environ["HALLSERVER_DATA_DIR"] = str(data_dir)
     os.environ["HALLSERVER_SQLITE_PATH"] = str(data_dir / "match.sqlite3")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hallserver.settings")
-    os.environ["HALLSERVER_MATCH_INDEX_TTL"] = "1e9"  # one index for the whole run
+    # One index for the whole run, built before the timed lists.
+    os.environ["HALLSERVER_MATCH_INDEX_TTL"] = "1e9"
     import django
 
     django.setup()

@@ -22,6 +22,7 @@ postings of the query: milliseconds at the conference's size.
 
 from __future__ import annotations
 
+import logging
 import math
 import threading
 import time
@@ -36,6 +37,7 @@ from recruitment.models import Job, Resume
 from ..models import InvestorProfile, Project, Seeking, Stage
 from . import DockError
 
+log = logging.getLogger(__name__)
 TOP = 10
 W_FIELDS, W_STAGE, W_TICKET, W_COUNTRY = 3.0, 2.0, 2.0, 1.0
 W_TYPE, W_LANG, W_PLACE = 2.0, 2.0, 3.0
@@ -194,23 +196,46 @@ def _candidates() -> Index:
 BUILDERS = {"projects": _projects, "investors": _investors, "jobs": _jobs,
             "candidates": _candidates}
 _indexes: dict[str, Index] = {}
+_rebuilding: set[str] = set()
 _lock = threading.Lock()
 
 
 def index(kind: str) -> Index:
-    ttl = settings.DOCKING["MATCH_INDEX_TTL"]
+    """The index of ``kind``: built on first use; once older than the TTL, rebuilt in a
+    background thread while lists keep using the current one (a list never waits for the
+    rebuild of 90,000 résumés)."""
     current = _indexes.get(kind)
-    if current is None or time.monotonic() - current.built > ttl:
+    if current is None:
         with _lock:
             current = _indexes.get(kind)
-            if current is None or time.monotonic() - current.built > ttl:
+            if current is None:
                 current = _indexes[kind] = BUILDERS[kind]()
+        return current
+    if time.monotonic() - current.built > settings.DOCKING["MATCH_INDEX_TTL"]:
+        with _lock:
+            if kind not in _rebuilding:
+                _rebuilding.add(kind)
+                threading.Thread(target=_rebuild, args=(kind,), daemon=True,
+                                 name=f"match-index-{kind}").start()
     return current
 
 
+def _rebuild(kind: str) -> None:
+    from django.db import connection
+
+    try:
+        _indexes[kind] = BUILDERS[kind]()
+    except Exception:
+        log.exception("rebuilding the %s index failed", kind)
+    finally:
+        connection.close()  # this thread's own connection
+        with _lock:
+            _rebuilding.discard(kind)
+
+
 def changed(*kinds: str) -> None:
-    """This process changed matching data: rebuild on the next list (other processes follow
-    within the TTL)."""
+    """This process changed matching data of ``kinds``: rebuild at the next list (other
+    processes follow within the TTL)."""
     for kind in kinds or list(BUILDERS):
         _indexes.pop(kind, None)
 
@@ -246,8 +271,10 @@ def _ticket_text(lo, hi, currency: str) -> str:
     return f"{currency} {short(lo)}-{short(hi)}".strip()
 
 
-def projects_for_investor(inv: dict, k: int = TOP, exclude_user: int = 0) -> list[dict]:
-    """``inv``: fields, stages, countries, ticket_min/max, currency."""
+def projects_for_investor(inv: dict, k: int = TOP, exclude_user: int = 0,
+                          exclude_booths=()) -> list[dict]:
+    """``inv``: fields, stages, countries, ticket_min/max, currency. Projects of
+    ``exclude_user`` and of ``exclude_booths`` (the investor's own) are left out."""
     ix = index("projects")
     if not len(ix.ids):
         return []
@@ -262,7 +289,9 @@ def projects_for_investor(inv: dict, k: int = TOP, exclude_user: int = 0) -> lis
     t = (_overlap(x["lo"], x["hi"], _num(inv.get("ticket_min")), _num(inv.get("ticket_max")))
          & ((x["currency"] == (inv.get("currency") or "")) | (x["currency"] == "")))
     score = W_FIELDS * f + W_STAGE * s + W_TICKET * t + W_COUNTRY * c
-    score = np.where(x["invest"] & (f > 0) & (x["owner"] != exclude_user), score, 0)
+    own = (x["owner"] == exclude_user) if exclude_user else np.zeros(len(f), dtype=bool)
+    own |= np.isin(x["booth"], list(exclude_booths))
+    score = np.where(x["invest"] & (f > 0) & ~own, score, 0)
     out = []
     for i in _top(score, k):
         row = ix.rows[i]
@@ -414,7 +443,9 @@ def for_user(user) -> dict:
     out: dict = {"projects": [], "jobs": [], "investors": []}
     inv = InvestorProfile.objects.filter(user=user, active=True).values().first()
     if inv:
-        out["projects"] = projects_for_investor(inv, exclude_user=user.pk)
+        booths = BoothStaff.objects.filter(user=user).values_list("booth_id", flat=True)
+        out["projects"] = projects_for_investor(inv, exclude_user=user.pk,
+                                                exclude_booths=list(booths))
     resume = Resume.objects.filter(user=user).values("data").first()
     if resume is not None:
         account = user.account.__dict__ if hasattr(user, "account") else {}

@@ -133,7 +133,7 @@ def create(user, data: ProjectIn) -> Project:
         project = Project.objects.create(owner=user, **_fields(data))
     from .matching import changed
 
-    changed()
+    changed("projects")
     return _qs().get(pk=project.pk)
 
 
@@ -154,7 +154,7 @@ def update(user, project_id: int, data: ProjectIn) -> Project:
     project.refresh_from_db()
     from .matching import changed
 
-    changed()
+    changed("projects")
     return project
 
 
@@ -165,7 +165,7 @@ def delete(user, project_id: int) -> None:
     project.delete()
     from .matching import changed
 
-    changed()
+    changed("projects")
 
 
 def directory(*, q: str = "", field: str = "", stage: str = "", seeking: str = "",
@@ -210,7 +210,7 @@ def save_investor(user, data: InvestorIn) -> InvestorProfile:
     profile, _ = InvestorProfile.objects.update_or_create(user=user, defaults=values)
     from .matching import changed
 
-    changed()
+    changed("investors")
     return InvestorProfile.objects.select_related("user__profile").get(pk=profile.pk)
 
 

@@ -129,10 +129,13 @@ function RecoList({ items, title, testid }) {
     </section>`;
 }
 
-function Recommendations() {
+/** The person's picks with their reasons (on the home page and the project directory). */
+export function Recommendations() {
   const reco = useLoad(() => (user.value ? dock.recommendations() : Promise.resolve(null)), [user.value?.id]);
   if (!user.value || !reco.data) return null;
   const { projects, jobs, investors } = reco.data;
+  const none = !projects.length && !jobs.length && !investors.some((g) => g.investors.length);
+  if (none) return html`<p class="muted small" data-testid="reco-none">${t("dock.reco.none")}</p>`;
   return html`
     <${RecoList} items=${projects} title=${t("dock.reco.title")} testid="reco-projects" />
     <${RecoList} items=${jobs} title=${t("dock.reco.jobs")} testid="reco-jobs" />
