@@ -80,6 +80,23 @@ class TagIndex:
         return out
 
 
+class Codes:
+    """A column of short strings (stage, country, currency, job type) as integer codes, so that
+    comparing it with a query's values is one fast vector operation."""
+
+    def __init__(self, values: list[str]) -> None:
+        self.vocab: dict[str, int] = {}
+        self.codes = np.asarray([self.vocab.setdefault(v or "", len(self.vocab))
+                                 for v in values], dtype=np.int32)
+
+    def eq(self, value: str) -> np.ndarray:
+        return self.codes == self.vocab.get(value or "", -1)
+
+    def isin(self, values) -> np.ndarray:
+        wanted = [self.vocab[v] for v in values if v in self.vocab]
+        return np.isin(self.codes, wanted) if wanted else np.zeros(len(self.codes), bool)
+
+
 def _lower(tags) -> list[str]:
     return [str(t).strip().lower() for t in tags or [] if str(t).strip()]
 
@@ -116,9 +133,9 @@ def _projects() -> Index:
         r["fields"] = _lower(r["fields"])
     return Index(time.monotonic(), np.asarray([r["id"] for r in rows], dtype=np.int64), rows,
                  TagIndex([r["fields"] for r in rows]), {
-                     "stage": np.asarray([r["stage"] for r in rows], dtype=object),
-                     "country": np.asarray([r["country"] for r in rows], dtype=object),
-                     "currency": np.asarray([r["currency"] for r in rows], dtype=object),
+                     "stage": Codes([r["stage"] for r in rows]),
+                     "country": Codes([r["country"] for r in rows]),
+                     "currency": Codes([r["currency"] for r in rows]),
                      "lo": np.asarray([_num(r["amount_min"]) for r in rows], dtype=np.float64),
                      "hi": np.asarray([_num(r["amount_max"]) for r in rows], dtype=np.float64),
                      "invest": np.asarray([Seeking.INVESTMENT in r["seeking"] for r in rows],
@@ -141,7 +158,7 @@ def _investors() -> Index:
                      "any_stage": np.asarray([not r["stages"] for r in rows], dtype=bool),
                      "countries": TagIndex([r["countries"] for r in rows]),
                      "any_country": np.asarray([not r["countries"] for r in rows], dtype=bool),
-                     "currency": np.asarray([r["currency"] for r in rows], dtype=object),
+                     "currency": Codes([r["currency"] for r in rows]),
                      "lo": np.asarray([_num(r["ticket_min"]) for r in rows], dtype=np.float64),
                      "hi": np.asarray([_num(r["ticket_max"]) for r in rows],
                                       dtype=np.float64)})
@@ -155,8 +172,8 @@ def _jobs() -> Index:
         r["fields"], r["languages"] = _lower(r["fields"]), _lower(r["languages"])
     return Index(time.monotonic(), np.asarray([r["id"] for r in rows], dtype=np.int64), rows,
                  TagIndex([r["fields"] for r in rows]), {
-                     "type": np.asarray([r["job_type"] for r in rows], dtype=object),
-                     "country": np.asarray([r["country"] for r in rows], dtype=object),
+                     "type": Codes([r["job_type"] for r in rows]),
+                     "country": Codes([r["country"] for r in rows]),
                      "remote": np.asarray([r["remote"] for r in rows], dtype=bool),
                      "languages": TagIndex([r["languages"] for r in rows]),
                      "n_lang": np.asarray([len(set(r["languages"])) for r in rows],
@@ -190,7 +207,7 @@ def _candidates() -> Index:
                  TagIndex([r["skills"] for r in rows]), {
                      "types": TagIndex([r["job_types"] for r in rows]),
                      "languages": TagIndex([r["languages"] for r in rows]),
-                     "country": np.asarray([r["country"] for r in rows], dtype=object)})
+                     "country": Codes([r["country"] for r in rows])})
 
 
 BUILDERS = {"projects": _projects, "investors": _investors, "jobs": _jobs,
@@ -282,12 +299,11 @@ def projects_for_investor(inv: dict, k: int = TOP, exclude_user: int = 0,
     fields = _lower(inv.get("fields"))
     f = ix.tags.shared(fields) / np.maximum(ix.tags.mass, 1e-6)
     stages = inv.get("stages") or []
-    s = np.isin(x["stage"], stages).astype(np.float32) if stages else np.full(len(f), 0.5)
+    s = x["stage"].isin(stages).astype(np.float32) if stages else np.full(len(f), 0.5)
     countries = [c.upper() for c in inv.get("countries") or []]
-    c = np.isin(x["country"], countries).astype(np.float32) if countries else np.full(len(f),
-                                                                                      0.5)
+    c = x["country"].isin(countries).astype(np.float32) if countries else np.full(len(f), 0.5)
     t = (_overlap(x["lo"], x["hi"], _num(inv.get("ticket_min")), _num(inv.get("ticket_max")))
-         & ((x["currency"] == (inv.get("currency") or "")) | (x["currency"] == "")))
+         & (x["currency"].eq(inv.get("currency") or "") | x["currency"].eq("")))
     score = W_FIELDS * f + W_STAGE * s + W_TICKET * t + W_COUNTRY * c
     own = (x["owner"] == exclude_user) if exclude_user else np.zeros(len(f), dtype=bool)
     own |= np.isin(x["booth"], list(exclude_booths))
@@ -323,7 +339,7 @@ def investors_for_project(project: dict, k: int = TOP, exclude_users=()) -> list
     c = np.where(x["any_country"], 0.5, x["countries"].hits([country]).astype(np.float32))
     t = (_overlap(x["lo"], x["hi"], _num(project.get("amount_min")),
                   _num(project.get("amount_max")))
-         & ((x["currency"] == (project.get("currency") or "")) | (x["currency"] == "")))
+         & (x["currency"].eq(project.get("currency") or "") | x["currency"].eq("")))
     score = W_FIELDS * f + W_STAGE * s + W_TICKET * t + W_COUNTRY * c
     score = np.where((f > 0) & ~np.isin(ix.ids, list(exclude_users)), score, 0)
     out = []
@@ -350,11 +366,11 @@ def jobs_for_candidate(who: dict, k: int = TOP) -> list[dict]:
     x = ix.extra
     skills = who["skills"]
     f = ix.tags.shared(skills) / np.maximum(ix.tags.mass, 1e-6)
-    ty = np.isin(x["type"], who["job_types"]).astype(np.float32) if who["job_types"] \
+    ty = x["type"].isin(who["job_types"]).astype(np.float32) if who["job_types"] \
         else np.full(len(f), 0.5)
     speaks = x["languages"].shared(who["languages"])
     langs = np.where(x["n_lang"] > 0, speaks / np.maximum(x["languages"].mass, 1e-6), 1.0)
-    place = (x["remote"] | (x["country"] == who["country"])).astype(np.float32)
+    place = (x["remote"] | x["country"].eq(who["country"])).astype(np.float32)
     score = W_FIELDS * f + W_TYPE * ty + W_LANG * langs + W_PLACE * place
     score = np.where(f > 0, score, 0)
     out = []
@@ -390,7 +406,7 @@ def candidates_for_job(job: dict, k: int = TOP) -> list[dict]:
     langs = (x["languages"].shared(need) / (sum(x["languages"].weight(t) for t in set(need))
                                             or 1.0)) if need else np.ones(len(f))
     country = (job.get("country") or "").upper()
-    place = np.ones(len(f)) if job.get("remote") else (x["country"] == country)
+    place = np.ones(len(f)) if job.get("remote") else x["country"].eq(country)
     score = W_FIELDS * f + W_TYPE * ty + W_LANG * langs + W_PLACE * place
     score = np.where(f > 0, score, 0)
     out = []
