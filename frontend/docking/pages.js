@@ -2,11 +2,10 @@
 // availability, meeting requests, "My meetings" (agenda, .ics, joining the call) and
 // recommendations with their reasons (docs/docking.md).
 
-import "./strings.js";
 import { signal } from "@preact/signals";
 import { useEffect, useState } from "preact/hooks";
 import { html, ErrorBox, Loading, NotFound, safeUrl } from "../components.js";
-import { t, countryName, errorText, formatDateTime } from "../i18n.js";
+import { t, plural, countryName, errorText, formatDateTime } from "../i18n.js";
 import { ws, user } from "../store.js";
 import { loginHref, navigate } from "../router.js";
 import { call, joinMeeting } from "../rtc.js";
@@ -186,7 +185,7 @@ function ProjectsPage() {
       ${list.error ? html`<${ErrorBox} error=${list.error} onRetry=${list.retry} />`
         : !list.data ? html`<${Loading} />`
         : list.data.results.length === 0 ? html`<p class="muted">${t("dock.projects.none")}</p>`
-        : html`<p class="muted small">${t("dock.projects.count", { n: list.data.total })}</p>
+        : html`<p class="muted small">${plural("dock.projects.count", list.data.total)}</p>
           <ul class="project-list" data-testid="project-list">${list.data.results.map((p) => html`<${ProjectCard} key=${p.id} p=${p} />`)}</ul>`}
     </div>`;
 }
