@@ -21,18 +21,11 @@ from hallserver.realtime.frames import event
 from hallserver.realtime.hub import hub
 from recruitment import clock
 from recruitment.actions import need_user
-from streaming.calls import CallError, calls, new_id, public_party
+from streaming.calls import calls, new_id, public_party
 from streaming.turn import ice_servers
 
-from .services import DockError, meetings
-
-
-class DockCode:
-    """Protocol error codes of this app (docs/protocol.md)."""
-
-    NOT_FOUND = "meeting.not_found"
-    NOT_NOW = "meeting.not_now"
-
+from .errors import DockCode
+from .services import meetings
 
 register_error_codes(DockCode.NOT_FOUND, DockCode.NOT_NOW)
 
@@ -68,10 +61,7 @@ async def meeting_join(session: Session, data: MeetingRef) -> dict:
     its start to its end). The first waits; the second starts a private call of the two
     (``CallService.pair``, as for an interview). Replies carry ``ends_at`` and ``left``."""
     user_id = need_user(session)
-    try:
-        meeting, other = await _joinable(user_id, data.meeting)
-    except DockError as exc:
-        raise ProtocolError(exc.code, exc.message, extra=exc.extra) from None
+    meeting, other = await _joinable(user_id, data.meeting)  # DockError: the error reply
     service = calls()
     await service.start()
     address = session.conn.address
@@ -94,11 +84,8 @@ async def meeting_join(session: Session, data: MeetingRef) -> dict:
         if not await service.kv.delete_if(key, first):
             continue  # changed meanwhile: look again
         _forget(first["addr"], data.meeting)
-        try:
-            call = await service.pair(f"mt{data.meeting}-{new_id()}", meeting["booth"], first,
-                                      me)
-        except CallError as exc:
-            raise ProtocolError(exc.code, exc.message) from None
+        # CallError (call.busy): the error reply, like any domain error.
+        call = await service.pair(f"mt{data.meeting}-{new_id()}", meeting["booth"], first, me)
         return {**times, "waiting": False, "call": call["id"], "booth": meeting["booth"],
                 "role": "offerer", "peer": {"id": first["user"], "name": first["name"]},
                 "participants": [public_party(p) for p in call["parties"]],

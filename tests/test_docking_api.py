@@ -87,7 +87,7 @@ def test_owners_create_and_edit_projects_the_directory_filters(world):
     assert sorted(titles("seeking=licensing")) == ["Battery recycling", "Cells again"]
     assert titles("country=cn") == ["Tea sensors"]
     assert titles(f"booth={world['booth_a'].pk}&stage=growth") == ["Warehouse robots"]
-    assert error_of(anyone.get("/api/projects?stage=unicorn"), 422) == "request.invalid"
+    assert error_of(anyone.get("/api/projects?stage=unicorn"), 400) == "query.invalid"
     assert anyone.get(f"/api/projects/{body['id']}").json()["mine"] is False
     assert error_of(anyone.get("/api/projects/999999"), 404) == "project.not_found"
     mine = as_user(world["staff_a"]).get("/api/projects/mine").json()["results"]

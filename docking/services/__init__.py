@@ -9,20 +9,14 @@ from pydantic import StringConstraints
 
 from recruitment.services import staff_booths
 
+from ..errors import DockError
+
 Tag = Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, min_length=1,
                                        max_length=40)]
 Country = Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True,
                                            pattern=r"^([A-Za-z]{2})?$")]
 Currency = Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True,
                                             pattern=r"^([A-Za-z]{3})?$")]
-
-
-class DockError(Exception):
-    """A refused request: ``code`` (docs/api.md, docs/protocol.md), HTTP ``status``."""
-
-    def __init__(self, code: str, message: str, status: int = 400, **extra) -> None:
-        super().__init__(message)
-        self.code, self.message, self.status, self.extra = code, message, status, extra
 
 
 def display_name(user) -> str:
