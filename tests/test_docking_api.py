@@ -380,3 +380,27 @@ def test_recommendations_come_with_reasons(world):
     assert staff_home["investors"][0]["project"]["title"] == "Warehouse robots"
     assert error_of(as_user(world["vera"]).get("/api/jobs/999999/candidates"), 404) == \
         "job.not_found"
+
+
+def test_an_interview_cannot_be_booked_over_an_accepted_meeting(world):
+    from recruitment.models import Application, Job, Slot
+    from recruitment.services import RecruitError, slots
+
+    day = world["day"]
+    m = meetings.request(world["walt"], user_id=world["vera"].pk)
+    meetings.accept(world["vera"], m.pk, timezone.now(), day, 30)
+    job = Job.objects.create(booth=world["booth_a"], title="Chemist", job_type="full_time")
+    app = Application.objects.create(job=job, booth=world["booth_a"], candidate=world["vera"],
+                                     status="interview")
+    slot = Slot.objects.create(booth=world["booth_a"], host=world["staff_a"],
+                               starts_at=day + timedelta(minutes=20),
+                               ends_at=day + timedelta(minutes=47), state="offered",
+                               application=app)
+    with pytest.raises(RecruitError) as refused:
+        slots.book(world["vera"], slot.pk)
+    assert refused.value.code == "slot.overlap"
+    assert Slot.objects.get(pk=slot.pk).state == "offered"
+    # After the meeting (and on its grid's last partial cell too) the booking stands.
+    Slot.objects.filter(pk=slot.pk).update(starts_at=day + timedelta(minutes=30),
+                                           ends_at=day + timedelta(minutes=57))
+    assert slots.book(world["vera"], slot.pk).state == "booked"

@@ -40,6 +40,16 @@ def _on_grid(moment: datetime) -> bool:
     return moment.timestamp() % CELL == 0
 
 
+def has_meeting(user_ids: list[int], starts_at: datetime, ends_at: datetime) -> bool:
+    """Whether any of ``user_ids`` has an accepted meeting over part of that time (for
+    recruitment's interview bookings)."""
+    span = cells(starts_at, ends_at)
+    if ends_at.timestamp() % CELL:
+        span = range(span.start, span.stop + 1)  # a slot ending inside a cell touches it
+    return BusyCell.objects.filter(user_id__in=user_ids, cell__gte=span.start,
+                                   cell__lt=span.stop).exists()
+
+
 def _lock_user(user_id: int) -> None:
     """Serialise one person's bookings with recruitment's (which locks the same row)."""
     list(get_user_model().objects.select_for_update().filter(pk=user_id).values_list("pk"))
