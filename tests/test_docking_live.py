@@ -125,3 +125,18 @@ async def test_join_at_the_time_calls_exactly_the_two_with_the_time_left(world):
     assert await walt.error("meeting.join", {"meeting": m.pk}) == "meeting.not_now"
     for client in (walt, vera, ida, anonymous):
         await client.close()
+
+
+async def test_the_process_sweep_sends_the_reminder_by_itself(world, settings):
+    """The sweep each process runs (docking/sweeper.py), started with the first connection;
+    the test waits for the reminder event itself."""
+    settings.DOCKING = {**settings.DOCKING, "SWEEP_INTERVAL": 0.05}
+    now = timezone.now()
+    step = 300 - int(now.timestamp()) % 300
+    start = (now + timedelta(seconds=step)).replace(microsecond=0)  # the next 5-minute step
+    m = await db(meetings.request)(world["walt"], user_id=world["vera"].pk)
+    await db(meetings.accept)(world["vera"], m.pk, timezone.now(), start, 30)
+    vera = await connected(world["vera"])
+    told = await vera.event("recruit.notice", within=10, match=kind("meeting.reminder"))
+    assert told["data"]["id"] == m.pk
+    await vera.close()
