@@ -58,4 +58,5 @@ export const dock = {
   cancel: (id) => call("POST", `/api/meetings/${id}/cancel`),
   agenda: (tz) => call("GET", `/api/agenda${query({ tz })}`),
   recommendations: () => call("GET", "/api/recommendations"),
+  jobCandidates: (id) => call("GET", `/api/jobs/${id}/candidates`),
 };

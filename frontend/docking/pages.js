@@ -142,6 +142,26 @@ export function Recommendations() {
       title=${t("dock.reco.investors", { title: group.project.title })} testid="reco-investors" />`)}`;
 }
 
+/** The projects of a booth, on its page. */
+export function BoothProjects({ booth }) {
+  const list = useLoad(() => dock.projects({ booth: booth.id, limit: 50 }), [booth.id]);
+  if (list.error || !list.data) return null;
+  return html`
+    <section class="panel booth-projects" aria-labelledby="booth-projects-title" data-testid="booth-projects">
+      <h2 id="booth-projects-title">${t("dock.booth.projects")}</h2>
+      ${list.data.results.length
+        ? html`<ul class="project-list compact">${list.data.results.map((p) => html`<${ProjectCard} key=${p.id} p=${p} />`)}</ul>`
+        : html`<p class="muted small">${t("dock.booth.no_projects")}</p>`}
+    </section>`;
+}
+
+/** Candidates who opted in to talent search, recommended for a job (its booth's staff). */
+export function JobCandidates({ job }) {
+  const list = useLoad(() => dock.jobCandidates(job.id), [job.id]);
+  if (list.error || !list.data) return null;
+  return html`<${RecoList} items=${list.data.results} title=${t("dock.job.candidates")} testid="reco-candidates" />`;
+}
+
 // --- projects ---------------------------------------------------------------------------------
 
 function Select({ label, value, options, prefix, onChange, testid }) {

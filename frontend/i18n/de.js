@@ -779,5 +779,8 @@ export default {
   "error.meeting.not_now": "Dem Treffen kann man ab 5 Minuten vor Beginn beitreten.",
   "error.meeting.unavailable": "Dieses Zeitfenster liegt außerhalb der Verfügbarkeit.",
   "error.meeting.pending": "Sie haben dieses Treffen schon angefragt.",
+  "dock.booth.projects": "Projekte",
+  "dock.booth.no_projects": "Noch keine Projekte.",
+  "dock.job.candidates": "Kandidaten für diese Stelle",
   // --- end of project docking ---
 };

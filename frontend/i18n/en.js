@@ -773,5 +773,8 @@ export default {
   "error.meeting.not_now": "The meeting can be joined from 5 minutes before its start.",
   "error.meeting.unavailable": "That slot is outside the availability.",
   "error.meeting.pending": "You have asked for this meeting already.",
+  "dock.booth.projects": "Projects",
+  "dock.booth.no_projects": "No projects yet.",
+  "dock.job.candidates": "Candidates for this job",
   // --- end of project docking ---
 };

@@ -836,5 +836,8 @@ export default {
   "error.meeting.not_now": "Войти во встречу можно за 5 минут до начала.",
   "error.meeting.unavailable": "Это время вне свободного времени.",
   "error.meeting.pending": "Вы уже запросили эту встречу.",
+  "dock.booth.projects": "Проекты",
+  "dock.booth.no_projects": "Проектов пока нет.",
+  "dock.job.candidates": "Кандидаты на эту вакансию",
   // --- end of project docking ---
 };

@@ -772,5 +772,8 @@ export default {
   "error.meeting.not_now": "会面开始前 5 分钟起才能进入。",
   "error.meeting.unavailable": "该时段不在空闲时间内。",
   "error.meeting.pending": "你已经请求过这次会面。",
+  "dock.booth.projects": "项目",
+  "dock.booth.no_projects": "暂无项目。",
+  "dock.job.candidates": "适合此职位的候选人",
   // --- end of project docking ---
 };

@@ -93,7 +93,12 @@ def test_recommended_project_to_a_meeting_with_video(person, dock_server):
         "Why: robotics · Growth · EUR 1M-2M · Germany")
 
     staff = person()
-    staff.login("exhibitor", "exhibitor-demo", "/meetings")
+    staff.login("exhibitor", "exhibitor-demo", "/")
+    booth = staff.page.evaluate("window.hallserver.user.staff_of[0]")
+    staff.goto(f"/booth/{booth}")  # the booth page lists its projects
+    sync_api.expect(staff.page.get_by_test_id("booth-projects")).to_contain_text(
+        "Warehouse robots")
+    staff.goto("/meetings")
     sync_api.expect(staff.page.get_by_test_id("meetings-page")).to_be_visible()
 
     reco.get_by_test_id("request-meeting").click()
