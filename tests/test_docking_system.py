@@ -50,16 +50,27 @@ print(json.dumps({"rounds": rounds}))
 """.replace("ROUNDS", str(ROUNDS))
 
 
+def set_up(server) -> dict:
+    """The busy person, the askers and their meetings, in the database of ``server``."""
+    out = subprocess.run([sys.executable, "-m", "hallserver", "manage", "shell", "-c", SETUP],
+                         cwd=ROOT, env=server.env, check=True, capture_output=True, text=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory, redis_url):
     with server_cluster(tmp_path_factory, redis_url, ("dock1", "daphne"),
                         ("dock2", "daphne")) as (first, second):
-        out = subprocess.run([sys.executable, "-m", "hallserver", "manage", "shell", "-c", SETUP],
-                             cwd=ROOT, env=first.env, check=True, capture_output=True, text=True)
-        yield first, second, json.loads(out.stdout.strip().splitlines()[-1])
+        yield first, second, set_up(first)
 
 
 async def test_two_overlapping_acceptances_on_two_processes_one_wins(cluster):
+    await accept_both(cluster)
+
+
+async def accept_both(cluster) -> None:
+    """Each round: the busy person accepts two overlapping meetings at once, one through each
+    process; exactly one wins."""
     first, second, world = cluster
     tab1 = Http(first.url, "busy-person", "pw-busy-person-1")
     tab2 = Http(second.url, "busy-person", "pw-busy-person-1")
