@@ -72,3 +72,23 @@ def test_an_old_index_is_rebuilt_in_the_background(settings):
                    if t.name == "match-index-projects"]:
         thread.join(10)
     assert len(matching.index("projects").ids) == len(first.ids) + 1
+
+
+@pytest.mark.django_db
+def test_the_demo_seed_plants_projects_the_demo_investor_is_shown_first():
+    from django.contrib.auth import get_user_model
+
+    from booths.seed import seed_demo
+
+    seed_demo()
+    matching.changed()
+    visitor = get_user_model().objects.get(username="visitor")
+    inv = InvestorProfile.objects.get(user=visitor)
+    assert Project.objects.count() > 20
+    picks = matching.for_user(visitor)["projects"]
+    planted = [p for p in picks if Project.objects.get(pk=p["id"]).amount_min == 1_500_000]
+    assert len(planted) == 4 and picks[:4] == planted  # the planted ones, first
+    for pick in planted:
+        kinds = {part["kind"] for part in pick["reason"]["parts"]}
+        assert {"field", "stage", "ticket", "country"} <= kinds
+        assert Project.objects.get(pk=pick["id"]).country in inv.countries
