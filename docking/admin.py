@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from .models import Availability, InvestorProfile, Meeting, Project, RoadshowBookmark
+from .models import Availability, InvestorProfile, Meeting, Project
 
 
 @admin.register(Project)
@@ -27,4 +27,3 @@ class MeetingAdmin(admin.ModelAdmin):
 
 
 admin.site.register(Availability, raw_id_fields=["user"])
-admin.site.register(RoadshowBookmark, raw_id_fields=["user", "roadshow"])

@@ -1,5 +1,6 @@
 """Project docking over HTTP (docs/api.md, "Project docking"): projects, investor profiles,
-availability, meetings, "My meetings" and its .ics file, roadshow bookmarks, recommendations.
+availability, meetings, "My meetings" and its .ics file, recommendations (roadshow bookmarks
+are the console's).
 
 Every endpoint maps :class:`~docking.services.DockError` to the API's error shape. Meeting
 changes also reach both sides live as ``recruit.notice`` (docs/protocol.md).
@@ -20,6 +21,7 @@ from accounts.http import logged_in
 from hallserver.api import ApiError
 from recruitment import clock
 
+from . import schemas
 from .models import Meeting, Seeking, Stage
 from .services import DockError, agenda, matching, meetings, projects
 from .services.projects import InvestorIn, ProjectIn
@@ -54,7 +56,7 @@ class ProjectFilters(Schema):
     limit: Annotated[int, Field(ge=1, le=100)] = 24
 
 
-@router.get("/projects")
+@router.get("/projects", response=schemas.ProjectPage, exclude_unset=True)
 def project_directory(request: HttpRequest, filters: Query[ProjectFilters]):
     """The expo's projects, newest first, with filters (field, stage, seeking, country)."""
     values = filters.dict()
@@ -63,7 +65,7 @@ def project_directory(request: HttpRequest, filters: Query[ProjectFilters]):
     return projects.directory(**values, viewer=request.user)
 
 
-@router.post("/projects", auth=logged_in, response={201: dict})
+@router.post("/projects", auth=logged_in, response={201: schemas.ProjectOut})
 @refusals
 def create_project(request: HttpRequest, payload: ProjectIn):
     """A project of a booth you staff (``booth``) or of yourself."""
@@ -71,18 +73,18 @@ def create_project(request: HttpRequest, payload: ProjectIn):
                                             request.user))
 
 
-@router.get("/projects/mine", auth=logged_in)
+@router.get("/projects/mine", auth=logged_in, response=schemas.ProjectList)
 def my_projects(request: HttpRequest):
     return {"results": projects.mine(request.user)}
 
 
-@router.get("/projects/{project_id}")
+@router.get("/projects/{project_id}", response=schemas.ProjectOut)
 @refusals
 def project_page(request: HttpRequest, project_id: int):
     return projects.project_data(projects.get(project_id), request.user)
 
 
-@router.put("/projects/{project_id}", auth=logged_in)
+@router.put("/projects/{project_id}", auth=logged_in, response=schemas.ProjectOut)
 @refusals
 def edit_project(request: HttpRequest, project_id: int, payload: ProjectIn):
     return projects.project_data(projects.update(request.user, project_id, payload),
@@ -96,7 +98,8 @@ def delete_project(request: HttpRequest, project_id: int):
     return Reply(204, None)
 
 
-@router.get("/projects/{project_id}/investors", auth=logged_in)
+@router.get("/projects/{project_id}/investors", auth=logged_in,
+            response=schemas.RecommendationList, exclude_unset=True)
 @refusals
 def project_investors(request: HttpRequest, project_id: int):
     """Investors recommended for the project, each with the reason."""
@@ -111,25 +114,25 @@ class InvestorFilters(Schema):
     country: Annotated[str, Field(max_length=2)] = ""
 
 
-@router.get("/investors", auth=logged_in)
+@router.get("/investors", auth=logged_in, response=schemas.InvestorList)
 def investor_directory(request: HttpRequest, filters: Query[InvestorFilters]):
     return {"results": projects.investors(field=filters.field, stage=filters.stage or "",
                                           country=filters.country)}
 
 
-@router.get("/investor", auth=logged_in)
+@router.get("/investor", auth=logged_in, response=schemas.InvestorOut)
 @refusals
 def my_investor_profile(request: HttpRequest):
     return projects.investor_data(projects.investor(request.user.pk))
 
 
-@router.put("/investor", auth=logged_in)
+@router.put("/investor", auth=logged_in, response=schemas.InvestorOut)
 @refusals
 def save_investor_profile(request: HttpRequest, payload: InvestorIn):
     return projects.investor_data(projects.save_investor(request.user, payload))
 
 
-@router.get("/investors/{user_id}", auth=logged_in)
+@router.get("/investors/{user_id}", auth=logged_in, response=schemas.InvestorOut)
 @refusals
 def investor_profile(request: HttpRequest, user_id: int):
     profile = projects.investor(user_id)
@@ -146,12 +149,12 @@ class AvailabilityIn(Schema):
     slot_minutes: Annotated[int, Field(ge=1, le=1440)] = 30
 
 
-@router.get("/availability", auth=logged_in)
+@router.get("/availability", auth=logged_in, response=schemas.AvailabilityList)
 def my_availability(request: HttpRequest):
     return {"results": meetings.my_availability(request.user)}
 
 
-@router.post("/availability", auth=logged_in, response={201: dict})
+@router.post("/availability", auth=logged_in, response={201: schemas.AvailabilityOut})
 @refusals
 def add_availability(request: HttpRequest, payload: AvailabilityIn):
     row = meetings.add_availability(request.user, payload.starts_at, payload.ends_at,
@@ -188,13 +191,13 @@ class MeetingFilters(Schema):
     state: Meeting.State | None = None
 
 
-@router.get("/meetings", auth=logged_in)
+@router.get("/meetings", auth=logged_in, response=schemas.MeetingList)
 def my_meetings(request: HttpRequest, filters: Query[MeetingFilters]):
     """Meetings you asked for or were asked for (and requests to your booths' projects)."""
     return {"results": meetings.for_user(request.user, filters.state or "")}
 
 
-@router.post("/meetings", auth=logged_in, response={201: dict})
+@router.post("/meetings", auth=logged_in, response={201: schemas.MeetingOut})
 @refusals
 def request_meeting(request: HttpRequest, payload: MeetingIn):
     """Ask for a meeting about a project (``project``) or with a person (``user``)."""
@@ -203,20 +206,20 @@ def request_meeting(request: HttpRequest, payload: MeetingIn):
     return Reply(201, meetings.meeting_data(meeting, request.user))
 
 
-@router.get("/meetings/{meeting_id}", auth=logged_in)
+@router.get("/meetings/{meeting_id}", auth=logged_in, response=schemas.MeetingOut)
 @refusals
 def meeting(request: HttpRequest, meeting_id: int):
     return meetings.meeting_data(meetings.get(request.user, meeting_id), request.user)
 
 
-@router.get("/meetings/{meeting_id}/slots", auth=logged_in)
+@router.get("/meetings/{meeting_id}/slots", auth=logged_in, response=schemas.FreeSlots)
 @refusals
 def meeting_slots(request: HttpRequest, meeting_id: int):
     """Free slots in both sides' availability, to accept or propose."""
     return {"results": meetings.options(request.user, meeting_id, clock.now())}
 
 
-@router.post("/meetings/{meeting_id}/accept", auth=logged_in)
+@router.post("/meetings/{meeting_id}/accept", auth=logged_in, response=schemas.MeetingOut)
 @refusals
 def accept_meeting(request: HttpRequest, meeting_id: int, payload: SlotIn):
     m = meetings.accept(request.user, meeting_id, clock.now(), payload.starts_at,
@@ -224,7 +227,7 @@ def accept_meeting(request: HttpRequest, meeting_id: int, payload: SlotIn):
     return meetings.meeting_data(m, request.user)
 
 
-@router.post("/meetings/{meeting_id}/propose", auth=logged_in)
+@router.post("/meetings/{meeting_id}/propose", auth=logged_in, response=schemas.MeetingOut)
 @refusals
 def propose_slot(request: HttpRequest, meeting_id: int, payload: ProposeIn):
     m = meetings.propose(request.user, meeting_id, payload.starts_at, payload.minutes,
@@ -232,25 +235,25 @@ def propose_slot(request: HttpRequest, meeting_id: int, payload: ProposeIn):
     return meetings.meeting_data(m, request.user)
 
 
-@router.post("/meetings/{meeting_id}/decline", auth=logged_in)
+@router.post("/meetings/{meeting_id}/decline", auth=logged_in, response=schemas.MeetingOut)
 @refusals
 def decline_meeting(request: HttpRequest, meeting_id: int):
     return meetings.meeting_data(meetings.decline(request.user, meeting_id), request.user)
 
 
-@router.post("/meetings/{meeting_id}/cancel", auth=logged_in)
+@router.post("/meetings/{meeting_id}/cancel", auth=logged_in, response=schemas.MeetingOut)
 @refusals
 def cancel_meeting(request: HttpRequest, meeting_id: int):
     return meetings.meeting_data(meetings.cancel(request.user, meeting_id), request.user)
 
 
-# --- "My meetings", bookmarks, recommendations ---------------------------------------------------
+# --- "My meetings", recommendations ---------------------------------------------------
 
 class AgendaQuery(Schema):
     tz: Annotated[str, Field(max_length=64)] = "UTC"
 
 
-@router.get("/agenda", auth=logged_in)
+@router.get("/agenda", auth=logged_in, response=schemas.Agenda)
 @refusals
 def my_agenda(request: HttpRequest, query: Query[AgendaQuery]):
     """Meetings, interview slots and bookmarked roadshows, in the time zone ``tz``."""
@@ -267,33 +270,16 @@ def my_agenda_ics(request: HttpRequest):
     return response
 
 
-@router.get("/bookmarks", auth=logged_in)
-def my_bookmarks(request: HttpRequest):
-    return {"roadshows": agenda.bookmarks(request.user)}
-
-
-@router.post("/roadshows/{roadshow_id}/bookmark", auth=logged_in, response={204: None})
-@refusals
-def bookmark_roadshow(request: HttpRequest, roadshow_id: int):
-    agenda.bookmark(request.user, roadshow_id)
-    return Reply(204, None)
-
-
-@router.delete("/roadshows/{roadshow_id}/bookmark", auth=logged_in, response={204: None})
-@refusals
-def unbookmark_roadshow(request: HttpRequest, roadshow_id: int):
-    agenda.unbookmark(request.user, roadshow_id)
-    return Reply(204, None)
-
-
-@router.get("/recommendations", auth=logged_in)
+@router.get("/recommendations", auth=logged_in, response=schemas.Recommendations,
+            exclude_unset=True)
 def recommendations(request: HttpRequest):
     """For the person's home: projects (investors), jobs (candidates), investors (per owned
     project), each with its reason."""
     return matching.for_user(request.user)
 
 
-@router.get("/jobs/{job_id}/candidates", auth=logged_in)
+@router.get("/jobs/{job_id}/candidates", auth=logged_in,
+            response=schemas.RecommendationList, exclude_unset=True)
 @refusals
 def job_candidates(request: HttpRequest, job_id: int):
     """Candidates who opted in to talent search, recommended for the job (its booth's staff)."""

@@ -1,5 +1,5 @@
-"""Project docking: projects, investor profiles, availability, one-to-one meetings, the busy
-cells that keep anyone from two meetings at once, and roadshow bookmarks (docs/docking.md)."""
+"""Project docking: projects, investor profiles, availability, one-to-one meetings, and the
+busy cells that keep anyone from two meetings at once (docs/docking.md)."""
 
 from __future__ import annotations
 
@@ -143,17 +143,3 @@ class BusyCell(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id}@{self.cell}"
-
-
-class RoadshowBookmark(models.Model):
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
-                             related_name="roadshow_bookmarks")
-    roadshow = models.ForeignKey("booths.Roadshow", on_delete=models.CASCADE, related_name="+")
-    at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        constraints = [models.UniqueConstraint(fields=["user", "roadshow"],
-                                               name="bookmark_once")]
-
-    def __str__(self) -> str:
-        return f"{self.user_id} ★ {self.roadshow_id}"

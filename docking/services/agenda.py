@@ -1,20 +1,20 @@
-""""My meetings": one agenda per person (meetings, interview slots, bookmarked roadshows) in
-their time zone, and the same as an ``.ics`` calendar (made by the icalendar library)."""
+""""My meetings": one agenda per person (meetings, interview slots, and the roadshows they
+bookmarked with the console's bell, ``console.Bookmark``) in their time zone, and the same as an
+``.ics`` calendar (made by the icalendar library)."""
 
 from __future__ import annotations
 
-import contextlib
 from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from django.db import IntegrityError
 from django.db.models import Q
 from icalendar import Calendar, Event
 
 from booths.models import Roadshow
+from console.models import Bookmark
 from recruitment.models import Slot
 
-from ..models import Meeting, RoadshowBookmark
+from ..models import Meeting
 from . import DockError, display_name
 
 
@@ -47,7 +47,7 @@ def _items(user) -> list[dict]:
                       "title": f"Interview · {job} · {s.booth.name}", "starts_at": s.starts_at,
                       "ends_at": s.ends_at, "uid": f"interview-{s.pk}"})
     for r in Roadshow.objects.select_related("booth").filter(
-            pk__in=RoadshowBookmark.objects.filter(user=user).values("roadshow_id")):
+            pk__in=Bookmark.objects.filter(user=user).values("roadshow_id")):
         items.append({"kind": "roadshow", "id": r.pk, "state": r.state,
                       "title": f"Roadshow · {r.title} · {r.booth.name}",
                       "starts_at": r.starts_at, "ends_at": r.ends_at, "uid": f"roadshow-{r.pk}"})
@@ -83,20 +83,3 @@ def ics(user, host: str = "hallserver") -> bytes:
         ev.add("status", "CANCELLED" if item["state"] == "missed" else "CONFIRMED")
         cal.add_component(ev)
     return cal.to_ical()
-
-
-def bookmark(user, roadshow_id: int) -> None:
-    if not Roadshow.objects.filter(pk=roadshow_id).exists():
-        raise DockError("roadshow.not_found", f"No roadshow {roadshow_id}.", 404)
-    # Bookmarked at the same moment from another tab: it is there either way.
-    with contextlib.suppress(IntegrityError):
-        RoadshowBookmark.objects.get_or_create(user=user, roadshow_id=roadshow_id)
-
-
-def unbookmark(user, roadshow_id: int) -> None:
-    RoadshowBookmark.objects.filter(user=user, roadshow_id=roadshow_id).delete()
-
-
-def bookmarks(user) -> list[int]:
-    return list(RoadshowBookmark.objects.filter(user=user).values_list("roadshow_id",
-                                                                        flat=True))
