@@ -574,6 +574,9 @@ def seed_demo(now: datetime | None = None, booths_per_hall: int = 12) -> SeedRep
 
     users = _create_users(booths_by_hall, rng)
     _schedule_roadshows(booths_by_hall, users, now, rng)
+    from docking.seed import seed_docking  # project docking: projects, an investor
+
+    seed_docking(booths_by_hall, users, RANDOM_SEED)
     return _report(expo, created=True)
 
 

@@ -21,6 +21,7 @@ from accounts.http import logged_in
 from analytics.schemas import BoothCharts, ExpoCharts
 from analytics.services import stats
 from booths.models import Booth, Roadshow
+from hallserver.api import download
 
 from .models import Bookmark
 from .schemas import (
@@ -37,13 +38,6 @@ from .services import ConsoleError, access, booth, exports, inbox
 from .services.booth import BoothEdit
 
 router = Router(tags=["console"])
-
-
-def download(*content_types: str) -> dict:
-    """``openapi_extra`` of a file download: its success answer in these content types."""
-    binary = {"schema": {"type": "string", "format": "binary"}}
-    return {"responses": {200: {"description": "A file download.",
-                                "content": dict.fromkeys(content_types, binary)}}}
 
 
 @router.get("/console", auth=logged_in, response=Consoles)

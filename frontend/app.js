@@ -17,6 +17,7 @@ import {
 } from "./recruit.js"; // recruitment
 import "./recruit-store.js";
 import { ConsolePage } from "./console/page.js"; // the exhibitor console
+import { DockingPage } from "./docking/pages.js"; // project docking
 
 
 function Page({ route }) {
@@ -53,6 +54,12 @@ function Page({ route }) {
       return html`<${ConsolePage} key=${`c${route.id}`} boothId=${route.id} />`;
     case "console-expo":
       return html`<${ConsolePage} key="expo" boothId="expo" />`;
+    case "projects":
+    case "project_new":
+    case "project":
+    case "meetings":
+    case "investor":
+      return html`<${DockingPage} route=${route} />`; // project docking
     default:
       return html`<${NotFound} />`;
   }

@@ -10,6 +10,7 @@ import { ChatPanel, PresencePanel } from "./chat.js";
 import { CallPanel } from "./call.js"; // live video (issue #4)
 import { BoothJobs } from "./recruit.js"; // recruitment
 import { RemindButton } from "./bell.js"; // the bell: roadshow reminders
+import { BoothProjects } from "./docking/pages.js"; // project docking
 
 function useBooth(id) {
   const [state, setState] = useState({ booth: null, error: null, loading: true });
@@ -142,6 +143,7 @@ function BoothRoom({ booth }) {
       <div class="booth-side">
         <${BoothInfo} booth=${booth} presence=${roomState.presence} />
         <${BoothJobs} booth=${booth} />
+        <${BoothProjects} booth=${booth} />
       </div>
       <div class="booth-chat">
         <${ChatPanel} roomState=${roomState} roomId=${booth.room} />

@@ -125,6 +125,11 @@ export function Header() {
             >
             <a href="/profile" aria-current=${route === "profile" ? "page" : undefined}
               data-testid="nav-profile">${t("recruit.profile")}</a>`}
+          <a href="/projects" data-testid="nav-projects"
+            aria-current=${route === "projects" ? "page" : undefined}>${t("dock.nav.projects")}</a>
+          ${user.value &&
+          html`<a href="/meetings" data-testid="nav-meetings"
+            aria-current=${route === "meetings" ? "page" : undefined}>${t("dock.nav.meetings")}</a>`}
           ${mayModerate() &&
           html`<a
             href="/moderate"

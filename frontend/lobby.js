@@ -12,6 +12,7 @@ import {
   lang,
 } from "./i18n.js";
 import { api } from "./api.js";
+import { Recommendations } from "./docking/pages.js"; // project docking: the home's picks
 import { ws, expo, expoError, loadExpo } from "./store.js";
 
 const BOOTH_KINDS = ["company", "university", "investor", "institute"];
@@ -407,6 +408,7 @@ export function LobbyPage({ hallId }) {
           </section>
         </div>
         <aside class="lobby-side">
+          ${!hallId && html`<${Recommendations} />`}
           <${Roadshows} roadshows=${data.roadshows} />
         </aside>
       </div>

@@ -15,6 +15,7 @@ import { navigate, loginHref } from "./router.js";
 import { onNotice, unread, boothUnread, markRead, peerWaiting } from "./recruit-store.js";
 import { call, interview, joinInterview } from "./rtc.js";
 import { CallView } from "./call.js";
+import { JobCandidates } from "./docking/pages.js"; // project docking: recommended candidates
 
 export const JOB_TYPES = ["full_time", "part_time", "internship", "postdoc", "visiting_scholar",
   "contract", "other"];
@@ -480,6 +481,7 @@ export function JobPage({ id }) {
     ${!job.is_open && html`<p class="notice">${t("recruit.job_closed")}</p>`}
     <div class="job-description" data-testid="job-description">${job.description}</div>
     ${job.is_open && html`<${ApplyForm} job=${job} />`}
+    ${staffsBooth(job.booth.id) && html`<${JobCandidates} job=${job} />`}
   </div>`;
 }
 

@@ -20,6 +20,12 @@ const ROUTES = [
   { name: "recruit", pattern: /^\/booth\/(\d+)\/recruit\/?$/ },
   { name: "console", pattern: /^\/console(?:\/(\d+))?\/?$/ }, // the exhibitor console
   { name: "console-expo", pattern: /^\/console\/expo\/?$/ }, // organisers' figures
+  // project docking (frontend/docking/)
+  { name: "projects", pattern: /^\/projects\/?$/ },
+  { name: "project_new", pattern: /^\/projects\/new\/?$/ },
+  { name: "project", pattern: /^\/project\/(\d+)\/?$/ },
+  { name: "meetings", pattern: /^\/meetings\/?$/ },
+  { name: "investor", pattern: /^\/investor\/?$/ },
 ];
 
 /** {name, id} for a path, or {name: "notfound"}. */

@@ -354,8 +354,30 @@ export async function joinInterview(slot) {
   return reply;
 }
 
+/** The meeting this browser waits in (`meeting.join` answered "waiting"), or null. */
+let meetingWait = null;
+
+/**
+ * Join the call of an accepted meeting (docs/protocol.md, `meeting.join`): as for an interview,
+ * the first of the two waits until the other's join turns into `call.accepted`; the second
+ * starts the call and offers.
+ */
+export async function joinMeeting(meeting) {
+  const reply = await ws.request("meeting.join", { meeting });
+  if (reply.waiting) {
+    meetingWait = meeting;
+    return reply;
+  }
+  meetingWait = null;
+  startCall(reply, reply.participants);
+  offerToEarlier();
+  return reply;
+}
+
 function isMine(data) {
   if (visit.value?.knock === (data.knock || data.call)) return true;
+  // A meeting call's id starts with "mt<meeting>-".
+  if (meetingWait && data.call?.startsWith(`mt${meetingWait}-`)) return true;
   // An interview call's id starts with "iv<slot>-".
   return Boolean(interview.value && data.call?.startsWith(`iv${interview.value.slot}-`));
 }
@@ -364,6 +386,7 @@ ws.on("call.accepted", async (data) => {
   if (!isMine(data)) return;
   visit.value = null;
   interview.value = null;
+  meetingWait = null;
   try {
     const config = await ws.request("call.config", {});
     iceServers = config.ice_servers;

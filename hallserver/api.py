@@ -126,6 +126,13 @@ api = NinjaAPI(
 api.add_decorator(csrf_protect, mode="view")
 
 
+def download(*content_types: str) -> dict:
+    """``openapi_extra`` of a file download: its success answer in these content types."""
+    binary = {"schema": {"type": "string", "format": "binary"}}
+    return {"responses": {200: {"description": "A file download.",
+                                "content": dict.fromkeys(content_types, binary)}}}
+
+
 @api.exception_handler(ApiError)
 def _api_error(request: HttpRequest, exc: ApiError) -> HttpResponse:
     return error_response(exc.status, exc.code, exc.message, headers=exc.headers, **exc.extra)
@@ -248,3 +255,4 @@ api.add_router("", "booths.api.router", tags=["expo"])
 api.add_router("", "accounts.api.router", tags=["accounts"])
 api.add_router("", "recruitment.api.router", tags=["recruitment"])
 api.add_router("", "console.api.router", tags=["console"])
+api.add_router("", "docking.api.router", tags=["docking"])

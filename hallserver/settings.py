@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "recruitment",
     "analytics",
     "console",
+    "docking",
 ]
 
 MIDDLEWARE = [
@@ -362,4 +363,12 @@ CONSOLE = {
     # Seconds between each process's sweeps for bookmarked roadshows starting soon (0: none;
     # then only `hallserver manage roadshow_reminders` sends the reminders).
     "REMINDER_INTERVAL": env.float("HALLSERVER_REMINDER_INTERVAL", default=30.0),
+}
+
+# --- Project docking (docking/, docs/docking.md) -------------------------------------------------
+DOCKING = {
+    # Seconds between sweeps that send meeting reminders and mark missed meetings.
+    "SWEEP_INTERVAL": env.float("HALLSERVER_DOCKING_SWEEP", default=30.0),
+    # Seconds a process keeps its matchmaking index before rebuilding it from the database.
+    "MATCH_INDEX_TTL": env.float("HALLSERVER_MATCH_INDEX_TTL", default=60.0),
 }

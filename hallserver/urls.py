@@ -32,4 +32,10 @@ urlpatterns = [
     path("console", views.page),
     path("console/expo", views.page),
     path("console/<int:booth_id>", views.page),
+    # project docking (frontend/docking/)
+    path("projects", views.page),
+    path("projects/new", views.page),
+    path("project/<int:project_id>", views.page),
+    path("meetings", views.page),
+    path("investor", views.page),
 ]

@@ -14,7 +14,7 @@ import time
 import psycopg
 import pytest
 
-from tests import test_recruitment_system, test_system
+from tests import test_docking_system, test_recruitment_system, test_system
 from tests.conftest import ServerProcess, prepare_database, server_env
 
 pytestmark = pytest.mark.system
@@ -76,3 +76,8 @@ def test_slot_offer_race_on_postgres(pg_recruitment):
 
 async def test_overlapping_bookings_race_on_postgres(pg_recruitment):
     await test_recruitment_system.book_both(pg_recruitment)
+
+
+async def test_overlapping_meeting_acceptances_on_postgres(pg_servers):
+    first, second = pg_servers
+    await test_docking_system.accept_both((first, second, test_docking_system.set_up(first)))

@@ -18,7 +18,7 @@ from hallserver.realtime.connection import CLOSE_SLOW_CONSUMER
 ROOT = Path(__file__).resolve().parent.parent
 DOC = (ROOT / "docs" / "protocol.md").read_text(encoding="utf-8")
 SOURCE_DIRS = [ROOT / "booths", ROOT / "hallserver", ROOT / "streaming", ROOT / "recruitment",
-               ROOT / "console"]
+               ROOT / "console", ROOT / "docking"]
 
 # event("name", ...) builds a frame; tell_moderators(room, "name", ...) sends one to moderators.
 EVENT_CALL = re.compile(

@@ -21,10 +21,12 @@ ROOT = Path(__file__).resolve().parent.parent
 SERVICES = [*sorted((ROOT / "booths" / "services").glob("*.py")),
             ROOT / "streaming" / "calls.py", ROOT / "streaming" / "store.py",
             *sorted((ROOT / "recruitment" / "services").glob("*.py")),
-            *sorted((ROOT / "accounts" / "services").glob("*.py"))]
+            *sorted((ROOT / "accounts" / "services").glob("*.py")),
+            *sorted((ROOT / "docking" / "services").glob("*.py"))]
 PROTOCOL_MODULES = {"booths.protocol", "streaming.protocol", "booths.actions",
                     "streaming.actions", "booths.consumers", "recruitment.actions",
-                    "recruitment.api", "accounts.api", "hallserver.api"}
+                    "recruitment.api", "accounts.api", "hallserver.api", "docking.actions",
+                    "docking.api"}
 
 
 def imported_modules(path: Path) -> set[str]:

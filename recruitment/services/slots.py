@@ -91,6 +91,12 @@ def book(user, slot_id: int) -> Slot:
                                starts_at__lt=slot.ends_at, ends_at__gt=slot.starts_at
                                ).exclude(pk=slot.pk).exists():
             raise RecruitError("slot.overlap", "You have another interview at that time.", 409)
+        # Project docking's meetings (docking/services/meetings.py locks the same user row
+        # before it accepts one, so the two are serialised for the candidate).
+        from docking.services.meetings import has_meeting
+
+        if has_meeting([user.pk, slot.host_id], slot.starts_at, slot.ends_at):
+            raise RecruitError("slot.overlap", "One of you has a meeting at that time.", 409)
         if not Slot.objects.filter(pk=slot.pk, state=Slot.State.OFFERED,
                                    application=app).update(state=Slot.State.BOOKED):
             raise RecruitError("slot.taken", "This slot is no longer offered to you.", 409)

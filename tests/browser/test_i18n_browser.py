@@ -28,7 +28,7 @@ SAME_AS_ENGLISH = {
         "app.name", "lobby.dates", "conn.closed", "user.kind.moderator", "lobby.roadshows",
         "booth.roadshows", "kind.investor", "roadshow.state.live", "chat.title",
         "mod.kind.roadshow", "mod.slow.seconds", "mod.feed.filter", "mod.announce.text",
-        "recruit.organisation",
+        "recruit.organisation", "dock.kind.roadshow",
     },
 }
 
