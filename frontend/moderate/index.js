@@ -50,6 +50,7 @@ function useExpoInfo() {
 function useModRooms(query) {
   const [rooms, setRooms] = useState(null);
   const [total, setTotal] = useState(0);
+  const [offset, setOffset] = useState(0); // of the page shown (the query's may be newer)
   const [error, setError] = useState(null);
   const [updatedAt, setUpdatedAt] = useState(null);
   // Bumped by every local change: a poll that was asked before it answers with stale facts.
@@ -61,6 +62,7 @@ function useModRooms(query) {
       if (asked !== generation.current) return;
       setRooms(reply.rooms || []);
       setTotal(reply.total ?? 0);
+      setOffset(query.offset);
       setKeptRooms(reply.rooms);
       setUpdatedAt(Date.now());
       setError(null);
@@ -87,7 +89,7 @@ function useModRooms(query) {
       }),
     [patch],
   );
-  return { rooms, total, error, updatedAt, patch };
+  return { rooms, total, offset, error, updatedAt, patch };
 }
 
 function Console({ info }) {
@@ -95,7 +97,8 @@ function Console({ info }) {
   const role = useMemo(() => roleOf(info), [info]);
   const halls = info.halls || [];
   const [roomsQuery, setRoomsQuery] = useState(ROOMS_QUERY);
-  const { rooms, total: roomsTotal, error: roomsError, updatedAt, patch } = useModRooms(roomsQuery);
+  const { rooms, total: roomsTotal, offset: roomsOffset, error: roomsError, updatedAt, patch } =
+    useModRooms(roomsQuery);
   const roomsById = useMemo(() => new Map((rooms || []).map((r) => [r.id, r])), [rooms]);
   const [toast, showToast, hideToast] = useToast();
   const [banTarget, setBanTarget] = useState(null);
@@ -177,6 +180,7 @@ function Console({ info }) {
           <${RoomsPanel}
             rooms=${rooms}
             total=${roomsTotal}
+            offset=${roomsOffset}
             query=${roomsQuery}
             setQuery=${setRoomsQuery}
             error=${roomsError}

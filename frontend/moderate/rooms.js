@@ -12,7 +12,7 @@ export const ROOMS_PAGE = 50;
 export const ROOMS_QUERY = { hall: null, q: "", active: false, sort: "count", ascending: false, offset: 0 };
 const SEARCH_DEBOUNCE_MS = 300;
 
-export function RoomsPanel({ rooms, total, query, setQuery, error, updatedAt, halls, role, act, patchRoom, onAnnounce }) {
+export function RoomsPanel({ rooms, total, offset, query, setQuery, error, updatedAt, halls, role, act, patchRoom, onAnnounce }) {
   const [text, setText] = useState(query.q);
   const canLock = role.kind !== "staff";
   const change = (fields) => setQuery((q) => ({ ...q, ...fields, offset: 0 }));
@@ -28,8 +28,8 @@ export function RoomsPanel({ rooms, total, query, setQuery, error, updatedAt, ha
   const setSort = ({ key, dir }) => change({ sort: key, ascending: dir > 0 });
   // Expo-wide moderators choose among every hall; the others keep one hall or a booth.
   const hallIds = role.kind === "expo" ? halls.map((h) => h.id) : [];
-  const from = total ? query.offset + 1 : 0;
-  const to = query.offset + shown.length;
+  const from = total ? offset + 1 : 0;
+  const to = offset + shown.length;
 
   // A plain function, not a component: a component made anew on each render would remount its
   // button (and lose the focus) whenever the table is sorted.
@@ -181,7 +181,7 @@ export function RoomsPanel({ rooms, total, query, setQuery, error, updatedAt, ha
         <button
           type="button"
           class="button button-small button-quiet"
-          disabled=${query.offset === 0}
+          disabled=${offset === 0}
           onClick=${() => setQuery((q) => ({ ...q, offset: Math.max(0, q.offset - ROOMS_PAGE) }))}
           data-testid="rooms-prev"
         >${t("mod.rooms.prev")}</button>
