@@ -198,6 +198,7 @@ export default {
   "roadshow.replay": "Aufzeichnung",
   "roadshow.hls_notice": "So viele Menschen sehen zu, dass Sie den Sendestream erhalten: Er läuft einige Sekunden hinterher. Der Ton bleibt aus, bis Sie ihn einschalten.",
   "roadshow.hls_failed": "Der Sendestream konnte nicht geladen werden. Laden Sie die Seite neu, um es erneut zu versuchen.",
+  "roadshow.waiting": "Warten auf die Präsentation: Das Video startet, sobald sie beginnt.",
   "roadshow.hls_unsupported": "Dieser Browser kann den Sendestream nicht abspielen.",
   "error.call.busy": "Sie sind bereits in einem Anruf.",
   "error.call.no_staff": "Vom Standteam ist gerade niemand online.",

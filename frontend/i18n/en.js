@@ -195,6 +195,7 @@ export default {
   "roadshow.replay": "Recording",
   "roadshow.hls_notice": "So many people are watching that you get the broadcast stream: it runs a few seconds behind. Muted until you unmute it.",
   "roadshow.hls_failed": "The broadcast stream could not be loaded. Reload the page to try again.",
+  "roadshow.waiting": "Waiting for the presenter: the video starts as soon as they begin.",
   "roadshow.hls_unsupported": "This browser cannot play the broadcast stream.",
   "error.call.busy": "You are already in a call.",
   "error.call.no_staff": "Nobody from this booth is online right now.",

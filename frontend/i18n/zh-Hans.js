@@ -195,6 +195,7 @@ export default {
   "roadshow.replay": "录像",
   "roadshow.hls_notice": "观看人数较多，您正在观看直播流，画面会延迟几秒。默认静音，可手动开启声音。",
   "roadshow.hls_failed": "直播流加载失败，请刷新页面重试。",
+  "roadshow.waiting": "正在等待主讲人：主讲开始后视频会自动播放。",
   "roadshow.hls_unsupported": "此浏览器无法播放直播流。",
   "error.call.busy": "您已在通话中。",
   "error.call.no_staff": "该展位目前没有工作人员在线。",
