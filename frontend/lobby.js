@@ -193,8 +193,13 @@ function useBoothSearch(q, kind, hallId) {
     const ctrl = new AbortController();
     setState((s) => ({ ...s, loading: true, error: null }));
     api.booths({ q: query, kind, hall: hallId ?? "", limit: 100 }, { signal: ctrl.signal }).then(
-      (data) =>
-        setState({ loading: false, results: data.results || [], count: data.count ?? 0, error: null }),
+      (data) => {
+        const results = data.results || [];
+        setState({ loading: false, results, count: data.count ?? 0, error: null });
+        const byHall = new Map();
+        for (const b of results) byHall.set(b.hall, [...(byHall.get(b.hall) || []), b]);
+        for (const [hall, booths] of byHall) askCounts(hall, booths);
+      },
       (err) => {
         if (err.name !== "AbortError") setState({ loading: false, results: [], count: 0, error: err });
       },

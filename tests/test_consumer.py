@@ -367,7 +367,8 @@ async def test_hall_lobby_gets_live_booth_counts(world):
                                match=lambda d: d["counts"].get(booth_room) == 1)
     assert counts["hall"] == world["booth"].hall_id
     await visitor.close()
-    await lobby.event("hall.counts", within=3, match=lambda d: d["counts"][booth_room] == 0)
+    await lobby.event("hall.counts", within=3,
+                      match=lambda d: d["counts"].get(booth_room) == 0)
     await lobby.close()
 
 
