@@ -58,7 +58,6 @@ class PresenceUnavailable(DomainError):
                          "The server cannot tell who is where right now; try again shortly.")
         self.detail = detail
 HALL_COUNTS_LIMIT = 100  # booth counts in a lobby's join reply: the busiest rooms
-BOOTH_COUNTS_MAX = 100  # rooms one presence.counts may ask about
 
 
 class PresenceStore(Protocol):
