@@ -6,6 +6,7 @@
     python -m bench storm  [--clients 2000] [--inflight 200] [--rounds 3]
     python -m bench smoke  (a short correctness check, as run by tests/test_bench_smoke.py)
     python -m bench match  [--size small|conference] (matchmaking quality; bench/match.py)
+    python -m bench pages  [--runs 5] [--scales demo,large]  (first paint: bench/pages.py)
 
 Every run measures Hallserver, a tutorial-style Channels relay and a bare websockets broadcast
 server (``--targets`` picks some), each against freshly started servers. See bench/README.md.
@@ -120,6 +121,10 @@ def main(argv: list[str] | None = None) -> int:
         from . import match
 
         return match.main(argv[1:])
+    if argv[:1] == ["pages"]:  # a browser benchmark with options of its own
+        from .pages import main as pages
+
+        return pages(argv[1:])
     args = build_parser().parse_args(argv)
     opts = options_from(args)
     if opts.redis_url and not any(h in opts.redis_url for h in ("127.0.0.1", "localhost",

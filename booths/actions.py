@@ -32,6 +32,7 @@ from .protocol import (
     ChatSendData,
     ErrorCode,
     PingData,
+    PresenceCountsData,
     ProtocolError,
     RoomJoinData,
     RoomRef,
@@ -236,8 +237,7 @@ async def room_join(session: Session, data: RoomJoinData) -> dict:
             else:
                 result["presence"] = await presence.listing(room)
         if room.kind == Room.Kind.LOBBY and room.hall_id is not None:
-            _, counts = await presence.hall_counts(room.hall_id)
-            result["counts"] = counts
+            result["counts"], result["total"] = await presence.hall_counts(room.hall_id)
     except BaseException:
         if first_time:
             hub.leave(conn, room.id)
@@ -313,6 +313,13 @@ async def chat_history(session: Session, data: ChatHistoryData) -> dict:
     room = session.rooms.get(data.room) or await session.enterable(data.room)
     messages, has_more = await chat.history(room.id, data.before, data.limit)
     return {"messages": messages, "has_more": has_more}
+
+
+@action("presence.counts", PresenceCountsData)
+async def presence_counts(session: Session, data: PresenceCountsData) -> dict:
+    """Counts of booth rooms of a hall, for the booths a lobby page shows."""
+    counts = await runtime.presence().booth_counts(data.hall, data.rooms)
+    return {"counts": counts}
 
 
 @action("presence.list", RoomRef)

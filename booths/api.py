@@ -126,7 +126,13 @@ class BoothSummary(Schema):
 
 class HallBooths(Schema):
     hall: HallOut
-    booths: list[BoothSummary]
+    count: int = Field(description="booths in the hall, on every page")
+    booths: list[BoothSummary] = Field(description="one page of them, in the hall's order")
+
+
+class Page(Schema):
+    offset: int = Field(0, ge=0, le=ID_MAX)
+    limit: int = Field(48, ge=0, le=ID_MAX, description="page size, at most 100")
 
 
 class BoothSearch(Schema):
@@ -223,9 +229,10 @@ def expo_view(request: HttpRequest):
 
 @router.get("/halls/{int:hall_id}", response={200: HallBooths, 404: ErrorOut, **COMMON_ERRORS},
             tags=["directory"])
-def hall_view(request: HttpRequest, hall_id: int):
-    """A hall and its booths (404 `hall.not_found`)."""
-    return expo.hall(hall_id)
+def hall_view(request: HttpRequest, hall_id: int, page: Query[Page]):
+    """A hall and one page of its booths with their count (404 `hall.not_found`; 400
+    `query.invalid` for an offset or limit that is not a whole number)."""
+    return expo.hall(hall_id, page.offset, page.limit)
 
 
 @router.get("/booths", response={200: BoothSearch, 400: ErrorOut, **COMMON_ERRORS},

@@ -85,6 +85,17 @@ class NoData(_Data):
     pass
 
 
+class RoomsData(_Data):
+    hall: RoomId | None = None
+    q: Annotated[str, Field(max_length=100)] = ""
+    active: bool = False
+    sort: Literal["count", "messages", "title"] = "count"
+    ascending: bool = False
+    rooms: Annotated[list[RoomId], Field(max_length=100)] | None = None
+    offset: Annotated[int, Field(ge=0, le=2**31)] = 0
+    limit: Annotated[int, Field(ge=1, le=100)] = 50
+
+
 class ReportsData(_Data):
     status: Literal["open", "resolved"] = "open"
 
@@ -168,7 +179,7 @@ async def _keeps(session: Session) -> list[int] | None:
         raise ProtocolError(ErrorCode.AUTH_REQUIRED, "Log in first.")
     if v.is_admin or (v.is_moderator and v.moderated_hall is None):
         return None
-    rooms = [r["id"] for r in await mod.kept_rooms(v)]
+    rooms = [r["id"] for r in await mod.kept_rooms(v, recent=False)]
     if not rooms:
         raise _deny("moderate")
     return rooms
@@ -345,18 +356,28 @@ async def _public_rooms_of_hall(hall_id: int) -> list[int]:
 
 # --- console -------------------------------------------------------------------------------------
 
-@action("mod.rooms", NoData)
-async def mod_rooms(session: Session, data: NoData) -> dict:
+@action("mod.rooms", RoomsData)
+async def mod_rooms(session: Session, data: RoomsData) -> dict:
+    """One page of the rooms the caller keeps, filtered and sorted, and how many match."""
     _need_user(session)
-    rooms = await mod.kept_rooms(session.visitor)
-    if not rooms or not (session.visitor.is_moderator or session.visitor.staff_of):
+    v = session.visitor
+    if not (v.is_moderator or v.staff_of):
+        raise _deny("use the moderator console")
+    rooms = await mod.kept_rooms(v, hall=data.hall, q=data.q.strip(), ids=data.rooms)
+    if not rooms and not await mod.kept_rooms(v, ids=None, recent=False):
         raise _deny("use the moderator console")
     from . import runtime
 
     counts = await runtime.presence().store.counts([r["id"] for r in rooms])
     for r in rooms:
         r["count"] = counts.get(r["id"], 0)
-    return {"rooms": rooms}
+    if data.active:
+        rooms = [r for r in rooms if r["count"] or r["messages_5min"]]
+    key = {"count": "count", "messages": "messages_5min", "title": "title"}[data.sort]
+    rooms.sort(key=lambda r: r["id"])
+    rooms.sort(key=lambda r: r[key].lower() if key == "title" else r[key],
+               reverse=not data.ascending)
+    return {"rooms": rooms[data.offset:data.offset + data.limit], "total": len(rooms)}
 
 
 @action("mod.reports", ReportsData)

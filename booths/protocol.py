@@ -52,6 +52,11 @@ class RoomRef(_Data):
     room: RoomId
 
 
+class PresenceCountsData(_Data):
+    hall: RoomId
+    rooms: Annotated[list[RoomId], Field(max_length=100)]
+
+
 class RoomJoinData(RoomRef):
     since: Seq | None = None
 

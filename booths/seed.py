@@ -11,6 +11,7 @@ All names are invented; every link points at example.org. The data comes from a 
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from itertools import cycle
@@ -26,6 +27,7 @@ from django.utils.text import slugify
 from .models import Booth, BoothStaff, Expo, Hall, Profile, Roadshow, Room
 
 DEMO_EXPO_SLUG = "demo-expo"
+BULK_BATCH = 1000
 RANDOM_SEED = 42
 ROADSHOWS_TODAY = 10
 ROADSHOWS_ENDED = 3
@@ -37,6 +39,34 @@ CO, UNI, INST, INV = (
     Booth.Kind.INSTITUTE,
     Booth.Kind.INVESTOR,
 )
+
+
+@dataclass(frozen=True)
+class Scale:
+    """How big a seeded expo is. Each table the generator fills has its size here, so a
+    later table (people, jobs, projects) joins by adding a field and a step in
+    :func:`seed_demo`.
+
+    ``booths`` is the whole expo's, spread as evenly as possible over the halls (the first
+    halls take one more when it does not divide); ``bulk`` writes booths and their rooms with
+    ``bulk_create`` in batches of ``BULK_BATCH`` instead of one ``save()`` each."""
+
+    name: str
+    booths: int
+    bulk: bool = False
+
+    def booths_of_hall(self, position: int, halls: int) -> int:
+        return self.booths // halls + (1 if position < self.booths % halls else 0)
+
+
+SCALES = {
+    "demo": Scale("demo", booths=12 * 6),
+    "large": Scale("large", booths=5000, bulk=True),
+}
+"""``seed_demo --scale``: ``demo`` is the quick default, ``large`` a 5,000-booth expo."""
+
+Progress = Callable[[str, int, int], None]
+"""``progress(step, done, total)``: called as a step of the seed goes on."""
 
 
 @dataclass(frozen=True)
@@ -523,13 +553,16 @@ HALLS = [
 
 
 @transaction.atomic
-def seed_demo(now: datetime | None = None, booths_per_hall: int = 12) -> SeedReport:
+def seed_demo(now: datetime | None = None, booths_per_hall: int | None = None,
+              scale: str | Scale = "demo", progress: Progress | None = None) -> SeedReport:
     """Create the demo expo, its halls, booths, roadshows and demo accounts.
 
     ``now`` (default: ``timezone.now()``) fixes "today": the expo runs from yesterday to the
     day after tomorrow and the roadshows are all scheduled today, in the current time zone.
-    ``booths_per_hall`` takes that many booths from each hall's hand-written catalogue and
-    invents further ones (deterministically) if it asks for more than the catalogue holds.
+    ``scale`` (a name in ``SCALES`` or a :class:`Scale`) sets how many booths there are;
+    ``booths_per_hall``, when given, overrides it with that many in each hall. Booths come
+    from each hall's hand-written catalogue first, then invented ones (deterministically).
+    ``progress`` hears how the booths step goes (for a progress line).
 
     Idempotent by expo slug: if the demo expo (``DEMO_EXPO_SLUG``) already exists nothing is
     written and the report has ``created=False`` with the counts found in the database.
@@ -537,8 +570,14 @@ def seed_demo(now: datetime | None = None, booths_per_hall: int = 12) -> SeedRep
     they only get a profile if they have none and, for exhibitor/staff, their booth role.
     Everything runs in one transaction.
     """
-    if booths_per_hall < 1:
-        raise ValueError("booths_per_hall must be at least 1")
+    if isinstance(scale, str):
+        if scale not in SCALES:
+            raise ValueError(f"unknown scale {scale!r} (one of {', '.join(SCALES)})")
+        scale = SCALES[scale]
+    if booths_per_hall is not None:
+        if booths_per_hall < 1:
+            raise ValueError("booths_per_hall must be at least 1")
+        scale = Scale(scale.name, booths=booths_per_hall * len(HALLS), bulk=scale.bulk)
     expo = Expo.objects.filter(slug=DEMO_EXPO_SLUG).first()
     if expo is not None:
         return _report(expo, created=False)
@@ -546,6 +585,7 @@ def seed_demo(now: datetime | None = None, booths_per_hall: int = 12) -> SeedRep
     now = now or timezone.now()
     today = timezone.localdate(now)
     rng = random.Random(RANDOM_SEED)
+    report = progress or (lambda step, done, total: None)
 
     expo = Expo.objects.create(
         slug=DEMO_EXPO_SLUG,
@@ -556,6 +596,8 @@ def seed_demo(now: datetime | None = None, booths_per_hall: int = 12) -> SeedRep
         ends_on=today + timedelta(days=2),
     )
     booths_by_hall: list[list[Booth]] = []
+    done = 0
+    report("booths", 0, scale.booths)
     for position, spec in enumerate(HALLS):
         # .save() (not bulk_create) so the post_save signals create the rooms.
         hall = Hall.objects.create(
@@ -567,8 +609,17 @@ def seed_demo(now: datetime | None = None, booths_per_hall: int = 12) -> SeedRep
             color=spec.color,
             position=position,
         )
-        for row in _booth_rows(spec, booths_per_hall, rng):
-            _booth(hall, *row, rng=rng).save()
+        rows = _booth_rows(spec, scale.booths_of_hall(position, len(HALLS)), rng)
+        if scale.bulk:
+            for batch in _batches((_booth(hall, *row, rng=rng) for row in rows), BULK_BATCH):
+                _bulk_booths(hall, batch)
+                done += len(batch)
+                report("booths", done, scale.booths)
+        else:
+            for row in rows:
+                _booth(hall, *row, rng=rng).save()
+                done += 1
+            report("booths", done, scale.booths)
         # In the model's (and so the UI's) order: the "first booth" is the one listed first.
         booths_by_hall.append(list(hall.booths.all()))
 
@@ -578,6 +629,34 @@ def seed_demo(now: datetime | None = None, booths_per_hall: int = 12) -> SeedRep
 
     seed_docking(booths_by_hall, users, RANDOM_SEED)
     return _report(expo, created=True)
+
+
+def _batches(items, size: int):
+    batch: list = []
+    for item in items:
+        batch.append(item)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _bulk_booths(hall: Hall, booths: list[Booth]) -> None:
+    """Write ``booths`` and the rooms the post_save signal would give each (booths/signals.py),
+    a few statements for the whole batch."""
+    Booth.objects.bulk_create(booths)
+    if any(b.pk is None for b in booths):  # a database that does not return the new ids
+        ids = dict(Booth.objects.filter(hall=hall, name__in=[b.name for b in booths])
+                   .values_list("name", "pk"))
+        for b in booths:
+            b.pk = ids[b.name]
+    Room.objects.bulk_create(
+        room
+        for b in booths
+        for room in (Room(kind=Room.Kind.BOOTH, booth=b, hall=hall, title=b.name),
+                     Room(kind=Room.Kind.STAFF, booth=b, hall=hall, title=f"{b.name} (staff)"))
+    )
 
 
 def _booth_rows(spec: _HallSpec, count: int, rng: random.Random):

@@ -101,7 +101,7 @@ export const api = {
   guest: (name) => call("POST", "/api/guest", { name }),
   logout: () => call("POST", "/api/logout", {}),
   expo: () => call("GET", "/api/expo"),
-  hall: (id) => call("GET", `/api/halls/${encodeURIComponent(id)}`),
+  hall: (id, params = {}) => call("GET", `/api/halls/${encodeURIComponent(id)}${query(params)}`),
   booths: (params, opts) => call("GET", `/api/booths${query(params)}`, undefined, opts),
   booth: (id) => call("GET", `/api/booths/${encodeURIComponent(id)}`),
 };

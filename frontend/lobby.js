@@ -1,6 +1,6 @@
 // The lobby (/ and /hall/<id>): halls, booths with live visitor counts, search, roadshows.
 
-import { useEffect, useMemo, useState } from "preact/hooks";
+import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { signal } from "@preact/signals";
 import { html, Avatar, ErrorBox, Loading, NotFound } from "./components.js";
 import {
@@ -18,28 +18,39 @@ import { ws, expo, expoError, loadExpo } from "./store.js";
 const BOOTH_KINDS = ["company", "university", "investor", "institute"];
 const SEARCH_DEBOUNCE_MS = 250;
 
-/** Live visitor counts of booth rooms, keyed by room id (as a string). */
+/** Booths per page of a hall: on a hall's page, and under each hall of the expo's page. */
+const HALL_PAGE = 48;
+const OVERVIEW_PAGE = 12;
+
+/** Live visitor counts of booth rooms, keyed by room id (as a string): those of the booths
+ * on screen (presence.counts), kept current by the lobbies' hall.counts changes. */
 const counts = signal({});
-/** The booth room ids of each hall (as strings), learnt from the lobby counts. */
-const hallRooms = signal({});
-/** Booths of each hall, by hall id, as loaded from /api/halls/<id>. */
+/** People in all booth rooms of each hall, by hall id (from the lobby's join and hall.counts). */
+const hallTotals = signal({});
+/** Booths of each hall as loaded so far, by hall id: `{booths: [...], count, loading}`. */
 const hallBooths = signal({});
 
-function mergeCounts(hallId, update) {
-  if (!update || typeof update !== "object") return;
-  counts.value = { ...counts.value, ...update };
-  if (hallId !== null && hallId !== undefined) {
-    const known = new Set(hallRooms.value[hallId] || []);
-    for (const room of Object.keys(update)) known.add(room);
-    hallRooms.value = { ...hallRooms.value, [hallId]: [...known] };
+function mergeCounts(hallId, update, total) {
+  if (update && typeof update === "object") counts.value = { ...counts.value, ...update };
+  if (hallId !== null && hallId !== undefined && typeof total === "number") {
+    hallTotals.value = { ...hallTotals.value, [hallId]: total };
+  }
+}
+
+/** Ask for the exact counts of `booths` of a hall (they are on screen now). */
+function askCounts(hallId, booths) {
+  const rooms = booths.map((b) => b.room).filter((room) => room !== null && room !== undefined);
+  for (let i = 0; i < rooms.length; i += 100) {
+    ws.request("presence.counts", { hall: hallId, rooms: rooms.slice(i, i + 100) }).then(
+      (reply) => mergeCounts(hallId, reply.counts),
+      (err) => console.warn("hallserver: presence.counts failed", err),
+    );
   }
 }
 
 /** Visitors in the booths of a hall, or null while unknown. */
 function hallTotal(hallId) {
-  const rooms = hallRooms.value[hallId];
-  if (!rooms) return null;
-  return rooms.reduce((sum, room) => sum + (counts.value[room] ?? 0), 0);
+  return hallTotals.value[hallId] ?? null;
 }
 
 export function countFor(roomId) {
@@ -60,14 +71,18 @@ function useHallLobbies(halls, selectedId) {
       .map((hall) => hall.lobby_room)
       .filter((room) => room !== null && room !== undefined);
     const lobbyRooms = new Set(rooms);
-    const offCounts = ws.on("hall.counts", (data) => mergeCounts(data.hall, data.counts));
+    const offCounts = ws.on("hall.counts", (data) => mergeCounts(data.hall, data.counts, data.total));
     const offResumed = ws.on("room.resumed", ({ room, reply }) => {
-      if (lobbyRooms.has(room)) mergeCounts(reply.room?.hall, reply.counts);
+      if (!lobbyRooms.has(room)) return;
+      const hall = reply.room?.hall;
+      mergeCounts(hall, reply.counts, reply.total);
+      // Changes missed while away: ask again for the booths on screen.
+      if (hallBooths.value[hall]) askCounts(hall, hallBooths.value[hall].booths);
     });
     let active = true;
     for (const room of rooms) {
       ws.joinRoom(room).then(
-        (reply) => active && mergeCounts(reply.room?.hall, reply.counts),
+        (reply) => active && mergeCounts(reply.room?.hall, reply.counts, reply.total),
         (err) => console.warn(`hallserver: cannot join lobby room ${room}`, err),
       );
     }
@@ -82,7 +97,31 @@ function useHallLobbies(halls, selectedId) {
   }, [key]);
 }
 
-function useHallBooths(hallIds) {
+/** Load the next page of a hall's booths (the first when none is loaded). */
+function loadMore(hallId, size) {
+  const have = hallBooths.value[hallId];
+  if (have?.loading) return Promise.resolve();
+  const offset = have ? have.booths.length : 0;
+  hallBooths.value = { ...hallBooths.value, [hallId]: { booths: [], count: 0, ...have, loading: true } };
+  return api.hall(hallId, { offset, limit: size }).then(
+    (data) => {
+      const booths = data.booths || [];
+      const before = hallBooths.value[hallId]?.booths || [];
+      hallBooths.value = {
+        ...hallBooths.value,
+        [hallId]: { booths: [...before, ...booths], count: data.count ?? booths.length, loading: false },
+      };
+      askCounts(hallId, booths);
+    },
+    (err) => {
+      const { [hallId]: failed, ...rest } = hallBooths.value;
+      hallBooths.value = failed?.booths?.length ? { ...rest, [hallId]: { ...failed, loading: false } } : rest;
+      throw err;
+    },
+  );
+}
+
+function useHallBooths(hallIds, size) {
   const [error, setError] = useState(null);
   const [attempt, setAttempt] = useState(0);
   const key = hallIds.join(",");
@@ -90,21 +129,49 @@ function useHallBooths(hallIds) {
     let active = true;
     setError(null);
     for (const id of hallIds) {
-      if (hallBooths.value[id]) continue;
-      api.hall(id).then(
-        (data) => {
-          if (!active) return;
-          hallBooths.value = { ...hallBooths.value, [id]: data.booths || [] };
-        },
-        (err) => active && setError(err),
-      );
+      const have = hallBooths.value[id];
+      if (have && (have.loading || have.booths.length >= Math.min(size, have.count))) continue;
+      loadMore(id, size - (have?.booths.length || 0)).catch((err) => active && setError(err));
     }
     return () => {
       active = false;
     };
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [key, attempt]);
-  return { error, retry: () => setAttempt((n) => n + 1) };
+  }, [key, size, attempt]);
+  return { error, setError, retry: () => setAttempt((n) => n + 1) };
+}
+
+/** "Show more" under a hall's booths; loads the next page by itself when scrolled into view. */
+function MorePager({ hallId, loaded, count, loading, onError }) {
+  const ref = useRef(null);
+  const more = () => loadMore(hallId, HALL_PAGE).catch(onError);
+  useEffect(() => {
+    const el = ref.current;
+    if (!el || typeof IntersectionObserver === "undefined") return undefined;
+    const observer = new IntersectionObserver((entries) => {
+      if (entries.some((e) => e.isIntersecting)) more();
+    }, { rootMargin: "400px" });
+    observer.observe(el);
+    return () => observer.disconnect();
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [hallId, loaded]);
+  return html`
+    <div class="more-row">
+      <span class="muted small" data-testid="booths-shown">
+        ${t("lobby.shown_of", { shown: loaded, total: count })}
+      </span>
+      <button
+        type="button"
+        class="button button-quiet"
+        ref=${ref}
+        disabled=${loading}
+        onClick=${more}
+        data-testid="booths-more"
+      >
+        ${loading ? t("app.loading") : t("lobby.show_more")}
+      </button>
+    </div>
+  `;
 }
 
 function useDebounced(value, delay) {
@@ -127,8 +194,13 @@ function useBoothSearch(q, kind, hallId) {
     const ctrl = new AbortController();
     setState((s) => ({ ...s, loading: true, error: null }));
     api.booths({ q: query, kind, hall: hallId ?? "", limit: 100 }, { signal: ctrl.signal }).then(
-      (data) =>
-        setState({ loading: false, results: data.results || [], count: data.count ?? 0, error: null }),
+      (data) => {
+        const results = data.results || [];
+        setState({ loading: false, results, count: data.count ?? 0, error: null });
+        const byHall = new Map();
+        for (const b of results) byHall.set(b.hall, [...(byHall.get(b.hall) || []), b]);
+        for (const [hall, booths] of byHall) askCounts(hall, booths);
+      },
       (err) => {
         if (err.name !== "AbortError") setState({ loading: false, results: [], count: 0, error: err });
       },
@@ -139,7 +211,7 @@ function useBoothSearch(q, kind, hallId) {
 }
 
 function HallCard({ hall, selected }) {
-  const booths = hallBooths.value[hall.id];
+  const booths = hallBooths.value[hall.id]?.booths;
   const live = hallTotal(hall.id);
   return html`
     <li>
@@ -232,7 +304,7 @@ function roadshowBuckets(roadshows) {
 
 /** A booth's name in the current language, when its hall's booths are loaded. */
 function boothName(boothId, fallback) {
-  for (const booths of Object.values(hallBooths.value)) {
+  for (const { booths } of Object.values(hallBooths.value)) {
     const booth = booths.find((b) => b.id === boothId);
     if (booth) return localName(booth);
   }
@@ -313,7 +385,7 @@ export function LobbyPage({ hallId }) {
   const [kind, setKind] = useState("");
 
   useHallLobbies(halls, hallId);
-  const boothsLoad = useHallBooths(shownHalls.map((hall) => hall.id));
+  const boothsLoad = useHallBooths(shownHalls.map((hall) => hall.id), selected ? HALL_PAGE : OVERVIEW_PAGE);
   const search = useBoothSearch(q, kind, hallId);
   const colors = useMemo(
     () => Object.fromEntries(halls.map((hall) => [hall.id, hall.color])),
@@ -352,7 +424,10 @@ export function LobbyPage({ hallId }) {
     boothsBlock = html`
       <${ErrorBox} error=${boothsLoad.error} onRetry=${boothsLoad.retry} />
       ${shownHalls.map((hall) => {
-        const booths = hallBooths.value[hall.id];
+        const loaded = hallBooths.value[hall.id];
+        const booths = loaded && !(loaded.loading && !loaded.booths.length) ? loaded.booths : null;
+        const shown = selected ? booths : booths?.slice(0, OVERVIEW_PAGE);
+        const count = loaded?.count ?? 0;
         return html`
           <section class="hall-section" key=${hall.id} aria-labelledby=${`hall-${hall.id}`}>
             <h3 id=${`hall-${hall.id}`} class="hall-heading" style=${{ "--accent": hall.color }}>
@@ -360,7 +435,20 @@ export function LobbyPage({ hallId }) {
             </h3>
             ${!booths && html`<${Loading} text=${t("lobby.loading_booths")} />`}
             ${booths && booths.length === 0 && html`<p class="empty">${t("lobby.no_booths")}</p>`}
-            ${booths && booths.length > 0 && html`<${BoothGrid} booths=${booths} colors=${colors} />`}
+            ${shown && shown.length > 0 && html`<${BoothGrid} booths=${shown} colors=${colors} />`}
+            ${selected && booths && booths.length < count &&
+            html`<${MorePager}
+              hallId=${hall.id}
+              loaded=${booths.length}
+              count=${count}
+              loading=${loaded.loading}
+              onError=${boothsLoad.setError}
+            />`}
+            ${!selected && shown && count > shown.length &&
+            html`<p class="more-row">
+              <span class="muted small">${t("lobby.shown_of", { shown: shown.length, total: count })}</span>
+              <a href=${`/hall/${hall.id}`} class="small-link" data-testid="hall-more">${t("lobby.view_hall")}</a>
+            </p>`}
           </section>
         `;
       })}

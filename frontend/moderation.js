@@ -17,37 +17,43 @@ import { ws, user, mayModerate } from "./store.js";
 /** Room ids the signed-in user may moderate (from mod.rooms); empty for everyone else. */
 export const keptRooms = signal(new Set());
 
-/** Whether the user keeps room `roomId` (may delete its messages, bypass its limits). */
+/** Rooms asked about with `mod.rooms` (kept or not), so each is asked once per session. */
+let askedRooms = new Set();
+
+/** Whether the user keeps room `roomId` (may delete its messages, bypass its limits). The
+ * first call for a room asks the server (mod.rooms for that room) and answers once it knows. */
 export function keepsRoom(roomId) {
+  if (keptKey && roomId !== null && roomId !== undefined && !askedRooms.has(roomId)) {
+    askedRooms.add(roomId);
+    const key = keptKey;
+    ws.request("mod.rooms", { rooms: [roomId] }).then(
+      (reply) => {
+        if (keptKey !== key || !(reply.rooms || []).length) return;
+        keptRooms.value = new Set([...keptRooms.value, ...reply.rooms.map((r) => r.id)]);
+      },
+      (err) => console.warn("hallserver: mod.rooms failed", err),
+    );
+  }
   return keptRooms.value.has(roomId);
 }
 
-/** Remember the rooms of a mod.rooms reply (the console refreshes them every few seconds). */
+/** Remember the rooms of a mod.rooms reply (the console's page of rooms) as kept. */
 export function setKeptRooms(rooms) {
-  keptRooms.value = new Set((rooms || []).map((r) => r.id));
+  const ids = (rooms || []).map((r) => r.id);
+  if (ids.some((id) => !keptRooms.value.has(id))) keptRooms.value = new Set([...keptRooms.value, ...ids]);
 }
 
 let keptKey = "";
 effect(() => {
-  // Once per session (and again when the user or what we know of their role changes).
+  // Anew each session (and when the user or what we know of their role changes).
   const session = ws.session.value;
   const privileged = mayModerate();
   const key = session && privileged ? `${session.server_time}:${user.value?.id}` : "";
   if (key === keptKey) return;
   keptKey = key;
-  if (!key) {
-    if (keptRooms.value.size) keptRooms.value = new Set();
-    return;
-  }
-  ws.request("mod.rooms", {}).then(
-    (reply) => keptKey === key && setKeptRooms(reply.rooms),
-    (err) => {
-      if (keptKey === key) keptRooms.value = new Set();
-      if (err.code !== "perm.denied" && !err.code?.startsWith("client.")) {
-        console.warn("hallserver: mod.rooms failed", err);
-      }
-    },
-  );
+  // Rooms are asked about as pages show them (keepsRoom); a new Set re-renders those pages.
+  askedRooms = new Set();
+  keptRooms.value = new Set();
 });
 
 // --- announcements -------------------------------------------------------------------------------

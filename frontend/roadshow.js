@@ -42,7 +42,7 @@ function stopMedia() {
 }
 
 /** Open a peer connection to the media worker; `onStream` gets the viewer's remote stream. */
-async function connect(roadshow, role, onStream, source = "camera") {
+async function connect(roadshow, role, onStream, source = "camera", onReply = null) {
   stopMedia();
   const pc = new RTCPeerConnection({ iceServers: [] });
   let stream;
@@ -65,7 +65,8 @@ async function connect(roadshow, role, onStream, source = "camera") {
   await gathered(pc);
   if (media?.pc !== pc) return null;
   const action = role === "presenter" ? "roadshow.publish" : "roadshow.view";
-  await ws.request(action, { roadshow, sdp: pc.localDescription.sdp });
+  const reply = await ws.request(action, { roadshow, sdp: pc.localDescription.sdp });
+  if (onReply && media?.pc === pc) onReply(reply);
   return stream;
 }
 
@@ -196,6 +197,10 @@ function Stage({ roadshow, boothId, hallId, roomState }) {
   const [stream, setStream] = useState(null);
   const [hlsUrl, setHlsUrl] = useState(null);
   const [presenting, setPresenting] = useState(null);
+  // Viewers: whether the stage waits for a presenter (null: not known yet). When one starts,
+  // `epoch` goes up and the viewer connects again to the presenter's media.
+  const [waiting, setWaiting] = useState(null);
+  const [epoch, setEpoch] = useState(0);
   const [error, setError] = useState(null);
   const staff = staffsBooth(boothId);
   const keeper = !staff && keepsHall(hallId); // moderators end a roadshow, they do not present
@@ -229,6 +234,15 @@ function Stage({ roadshow, boothId, hallId, roomState }) {
   useEffect(() => {
     if (live !== "live" || presenting) setHlsUrl(null);
   }, [live, presenting]);
+  useEffect(
+    () =>
+      ws.on("roadshow.presenter", (d) => {
+        if (d.roadshow !== roadshow.id) return;
+        setWaiting(!d.presenting);
+        if (d.presenting) setEpoch((n) => n + 1);
+      }),
+    [roadshow.id],
+  );
 
   // Viewers watch whenever it is live (again after a reconnect: the old connection's media
   // went with it).
@@ -236,7 +250,9 @@ function Stage({ roadshow, boothId, hallId, roomState }) {
     if (live !== "live" || presenting) return undefined;
     let cancelled = false;
     const view = () => {
-      connect(roadshow.id, "viewer", (s) => !cancelled && setStream(s)).catch((err) => !cancelled && setError(err));
+      connect(roadshow.id, "viewer", (s) => !cancelled && setStream(s), "camera", (reply) => {
+        if (!cancelled && typeof reply.presenting === "boolean") setWaiting(!reply.presenting);
+      }).catch((err) => !cancelled && setError(err));
     };
     view();
     const off = ws.on("session.ready", view);
@@ -257,7 +273,7 @@ function Stage({ roadshow, boothId, hallId, roomState }) {
       stopMedia();
       setStream(null);
     };
-  }, [live, presenting, roadshow.id]);
+  }, [live, presenting, roadshow.id, epoch]);
 
   async function present(source) {
     setError(null);
@@ -302,7 +318,11 @@ function Stage({ roadshow, boothId, hallId, roomState }) {
         : hlsUrl
           ? html`<${HlsVideo} url=${hlsUrl} label=${roadshow.title} onError=${setError} />
               <p class="muted small" data-testid="roadshow-hls-notice">${t("roadshow.hls_notice")}</p>`
-          : html`<${Video} stream=${stream} muted=${Boolean(presenting)} testid="roadshow-video" label=${roadshow.title} />`}
+          : waiting && !presenting
+            ? html`<p class="notice roadshow-waiting" role="status" data-testid="roadshow-waiting">
+                ${t("roadshow.waiting")}
+              </p>`
+            : html`<${Video} stream=${stream} muted=${Boolean(presenting)} testid="roadshow-video" label=${roadshow.title} />`}
       ${live === "ended" && html`<${Replay} roadshowId=${roadshow.id} />`}
       ${staff &&
       html`<div class="call-actions" data-testid="presenter-controls">

@@ -177,7 +177,32 @@ def demo(host: str, port: int, server: str = "daphne") -> None:
     lines += [f"  {a.username:<10} {a.password:<16} {a.role}" for a in report.accounts]
     lines += ["  ... or enter as a guest with any display name.",
               f"Open http://{host}:{port}/ in a browser. Ctrl+C stops the server.", ""]
+    if os.environ.get("HALLSERVER_DEMO_PRESENTER", "true").lower() in ("1", "true", "yes", "on"):
+        lines[-1:-1] = _demo_presenter(host, port, report)
     serve(host, port, announce="\n".join(lines), server=server)
+
+
+def _demo_presenter(host: str, port: int, report) -> list[str]:
+    """Start the synthetic presenter (``python -m streaming.synthetic``, the moving test
+    picture) on the demo's live roadshow, as its presenter; lines for the start-up notice."""
+    import subprocess
+
+    from booths.models import Roadshow
+
+    passwords = {a.username: a.password for a in report.accounts}
+    live = (Roadshow.objects.filter(state=Roadshow.State.LIVE, presenter__isnull=False,
+                                    booth__hall__expo__slug=report.expo_slug)
+            .select_related("presenter").order_by("starts_at"))
+    roadshow = next((r for r in live if r.presenter.username in passwords), None)
+    if roadshow is None:
+        return ["No live roadshow with a demo presenter: nobody presents in the demo."]
+    url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::', '[::]') else host}:{port}"
+    subprocess.Popen([sys.executable, "-m", "streaming.synthetic", "--url", url,
+                      "--user", roadshow.presenter.username,
+                      "--password", passwords[roadshow.presenter.username],
+                      "--roadshow", str(roadshow.pk)])
+    return [f"A synthetic presenter shows a test picture in the live roadshow "
+            f"\"{roadshow.title}\" (HALLSERVER_DEMO_PRESENTER=false: none)."]
 
 
 def media_worker(name: str | None) -> None:

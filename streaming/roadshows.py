@@ -89,6 +89,14 @@ def need_live(row: dict) -> None:
         raise RoadshowError(LiveError.ROADSHOW_NOT_LIVE, "This roadshow is not live yet.")
 
 
+async def announce_presenter(roadshow: int, room: int | None, presenting: bool) -> None:
+    """Tell the roadshow's room that a presenter started or stopped sending (viewers show
+    that the stage waits for one while nobody presents)."""
+    if room is not None:
+        await hub.publish(room, event("roadshow.presenter", {
+            "roadshow": roadshow, "presenting": presenting}))
+
+
 async def announce_state(row: dict, state: str) -> None:
     if row["room"] is not None:
         await hub.publish(row["room"], event("roadshow.state", {
@@ -178,7 +186,8 @@ async def roadshow_publish(session: Session, data: RoadshowOffer) -> dict:
     address = session.conn.address
     kv = store()
     key = f"rspresenter:{row['id']}"
-    if not await kv.set(key, address, ttl=PRESENTER_TTL, nx=True):
+    new = await kv.set(key, address, ttl=PRESENTER_TTL, nx=True)
+    if not new:
         holder = await kv.get(key)
         if holder != address:
             raise ProtocolError(LiveError.ROADSHOW_PRESENTER_BUSY,
@@ -191,6 +200,8 @@ async def roadshow_publish(session: Session, data: RoadshowOffer) -> dict:
     _local.setdefault(address, {})[row["id"]] = "presenter"
     await to_worker(channel, {"type": "media.publish", "roadshow": row["id"], "addr": address,
                               "sdp": data.sdp})
+    if new:
+        await announce_presenter(row["id"], row["room"], True)
     return {"roadshow": row["id"]}
 
 
@@ -204,7 +215,8 @@ async def roadshow_view(session: Session, data: RoadshowOffer) -> dict:
     _local.setdefault(session.conn.address, {})[row["id"]] = "viewer"
     await to_worker(channel, {"type": "media.view", "roadshow": row["id"],
                               "addr": session.conn.address, "sdp": data.sdp})
-    return {"roadshow": row["id"]}
+    presenting = await store().get(f"rspresenter:{row['id']}") is not None
+    return {"roadshow": row["id"], "presenting": presenting}
 
 
 async def _leave(address: str, roadshow: int) -> bool:
@@ -212,8 +224,10 @@ async def _leave(address: str, roadshow: int) -> bool:
     if role is None:
         return False
     kv = store()
-    if role == "presenter":
-        await kv.delete_if(f"rspresenter:{roadshow}", address)
+    if role == "presenter" and await kv.delete_if(f"rspresenter:{roadshow}", address):
+        row = await _load(roadshow)
+        if row is not None and row["state"] == Roadshow.State.LIVE:
+            await announce_presenter(roadshow, row["room"], False)
     channel = await kv.get(f"rsworker:{roadshow}")
     if channel:
         await to_worker(channel, {"type": "media.leave", "roadshow": roadshow, "addr": address})

@@ -198,7 +198,7 @@ def test_hall_with_its_booths(client, expo):
     data = response.json()
     assert data["hall"] == hall
     booths = data["booths"]
-    assert len(booths) == hall["booth_count"] == 12
+    assert len(booths) == data["count"] == hall["booth_count"] == 12
     for booth in booths:
         assert set(booth) == SUMMARY_KEYS
         assert booth["hall"] == hall["id"] and booth["hall_name"] == hall["name"]
@@ -206,6 +206,23 @@ def test_hall_with_its_booths(client, expo):
         assert room.kind == "booth" and room.booth_id == booth["id"]
     assert {b["id"] for b in booths} == set(
         Booth.objects.filter(hall_id=hall["id"]).values_list("pk", flat=True))
+
+
+def test_hall_booths_come_in_pages(client, expo):
+    Expo.objects.all().delete()
+    seed_demo(booths_per_hall=130)
+    hall = client.get("/api/expo").json()["halls"][2]
+    url = f"/api/halls/{hall['id']}"
+    first = client.get(url).json()
+    assert first["count"] == hall["booth_count"] == 130
+    assert len(first["booths"]) == 48
+    seen = [b["id"] for b in first["booths"]]
+    seen += [b["id"] for b in client.get(url, {"offset": 48, "limit": 100}).json()["booths"]]
+    assert len(seen) == len(set(seen)) == 130
+    assert seen == list(Booth.objects.filter(hall_id=hall["id"]).values_list("pk", flat=True))
+    assert len(client.get(url, {"limit": 1000}).json()["booths"]) == 100
+    assert client.get(url, {"offset": 500}).json()["booths"] == []
+    assert_error(client.get(url, {"limit": "ten"}), 400, "query.invalid")
 
 
 def test_unknown_hall_and_booth_are_404(client, expo):

@@ -231,3 +231,39 @@ def test_room_directory_preload_caches_every_room_with_its_staff(django_assert_n
     assert info == RoomDirectory._load(booth_room.pk)  # the same facts as a lazy load
     assert info.staff_ids == staff
     assert RoomDirectory().preload(3) == 3 and RoomDirectory().preload(0) == 0
+
+
+def test_the_command_takes_a_scale_and_reports_progress():
+    out = StringIO()
+    call_command("seed_demo", "--scale", "demo", stdout=out)
+    text = out.getvalue()
+    assert "booths: 0/72 (0 %)" in text and "booths: 72/72 (100 %)" in text
+    assert "Seeded expo 'demo-expo': 6 halls, 72 booths" in text
+    assert Booth.objects.count() == 72
+
+
+def test_an_unknown_scale_is_refused():
+    from django.core.management import CommandError
+
+    with pytest.raises(CommandError):
+        call_command("seed_demo", "--scale", "galactic", stdout=StringIO())
+    with pytest.raises(ValueError, match="unknown scale"):
+        seed_demo(scale="galactic")
+    assert Expo.objects.count() == 0
+
+
+def test_scales_spread_booths_evenly_over_the_halls():
+    from booths.seed import Scale
+
+    scale = Scale("odd", booths=5000)
+    per_hall = [scale.booths_of_hall(n, 6) for n in range(6)]
+    assert per_hall == [834, 834, 833, 833, 833, 833] and sum(per_hall) == 5000
+    report = seed_demo(now=local_now(13, 7), scale=Scale("bulk", booths=40, bulk=True))
+    # A booth room and a staff room per booth, a lobby and a moderators room per hall, and
+    # a room per roadshow.
+    assert report.booths == 40 and report.rooms == 40 * 2 + 6 * 2 + report.roadshows
+    assert sorted(Hall.objects.values_list("booths__hall", flat=True).distinct()) == sorted(
+        Hall.objects.values_list("pk", flat=True))
+    for booth in Booth.objects.all():
+        assert Room.objects.filter(booth=booth, kind="booth").count() == 1
+        assert Room.objects.filter(booth=booth, kind="staff").count() == 1

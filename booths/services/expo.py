@@ -96,13 +96,19 @@ def overview(visitor: Visitor | None) -> dict:
     return data
 
 
-def hall(hall_id: int) -> dict:
-    """A hall (as in the overview) and its booths."""
+def _page(offset: int, limit: int) -> slice:
+    return slice(offset, offset + min(SEARCH_LIMIT_MAX, max(1, limit)))
+
+
+def hall(hall_id: int, offset: int = 0, limit: int = 48) -> dict:
+    """A hall (as in the overview), how many booths it has and one page of them (``limit``
+    clamped to 1..100), in the hall's order."""
     found = Hall.objects.filter(pk=hall_id).first()
     if found is None:
         raise DirectoryError("hall.not_found", f"No hall {hall_id}.")
-    return {"hall": next(h for h in _halls(found.expo) if h["id"] == found.pk),
-            "booths": _booth_summaries(found.booths.all())}
+    info = next(h for h in _halls(found.expo) if h["id"] == found.pk)
+    return {"hall": info, "count": info["booth_count"],
+            "booths": _booth_summaries(found.booths.all()[_page(offset, limit)])}
 
 
 def search(query: BoothQuery) -> dict:
@@ -120,9 +126,8 @@ def search(query: BoothQuery) -> dict:
         qs = qs.filter(country__iexact=query.country)
     if query.kind:
         qs = qs.filter(kind=query.kind)
-    limit = min(SEARCH_LIMIT_MAX, max(1, query.limit))
     return {"count": qs.count(),
-            "results": _booth_summaries(qs[query.offset:query.offset + limit])}
+            "results": _booth_summaries(qs[_page(query.offset, query.limit)])}
 
 
 def booth(booth_id: int, visitor: Visitor | None) -> dict:

@@ -119,19 +119,30 @@ def update_room(room_id: int, **fields) -> dict:
 
 
 @db
-def kept_rooms(visitor: Visitor) -> list[dict]:
-    """The public rooms (with their facts) that ``visitor`` keeps, for the console."""
+def kept_rooms(visitor: Visitor, *, hall: int | None = None, q: str = "",
+               ids: list[int] | None = None, recent: bool = True) -> list[dict]:
+    """The public rooms (with their facts) that ``visitor`` keeps, for the console; only
+    those of ``hall``, whose title contains ``q`` or whose id is in ``ids`` when given.
+    ``recent=False`` leaves out the messages of the last five minutes (``messages_5min``)."""
     qs = Room.objects.exclude(kind=Room.Kind.MODERATION)
     if not (visitor.is_admin or (visitor.is_moderator and visitor.moderated_hall is None)):
         keep = Q(booth_id__in=visitor.staff_of)
         if visitor.is_moderator and visitor.moderated_hall is not None:
             keep |= Q(hall_id=visitor.moderated_hall)
         qs = qs.filter(keep)
-    since = timezone.now() - timedelta(minutes=5)
-    qs = qs.annotate(recent=Count("messages", filter=Q(messages__created_at__gte=since)))
+    if hall is not None:
+        qs = qs.filter(hall_id=hall)
+    if q:
+        qs = qs.filter(title__icontains=q)
+    if ids is not None:
+        qs = qs.filter(pk__in=ids)
+    if recent:
+        since = timezone.now() - timedelta(minutes=5)
+        qs = qs.annotate(recent=Count("messages", filter=Q(messages__created_at__gte=since)))
     return [{"id": r.pk, "kind": r.kind, "title": r.title, "hall": r.hall_id,
-             "booth": r.booth_id, "messages_5min": r.recent, "read_only": r.read_only,
-             "slow_mode": r.slow_mode_seconds} for r in qs.order_by("hall_id", "kind", "pk")]
+             "booth": r.booth_id, "messages_5min": getattr(r, "recent", 0),
+             "read_only": r.read_only, "slow_mode": r.slow_mode_seconds}
+            for r in qs.order_by("hall_id", "kind", "pk")]
 
 
 # --- reports and held messages -------------------------------------------------------------------

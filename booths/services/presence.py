@@ -57,6 +57,7 @@ class PresenceUnavailable(DomainError):
         super().__init__("server.unavailable",
                          "The server cannot tell who is where right now; try again shortly.")
         self.detail = detail
+HALL_COUNTS_LIMIT = 100  # booth counts in a lobby's join reply: the busiest rooms
 
 
 class PresenceStore(Protocol):
@@ -459,6 +460,7 @@ class PresenceService:
         self.large_interval = conf["PRESENCE_LARGE_INTERVAL"]
         self._sizes: dict[int, int] = {}  # the last count seen per room
         self._pending: dict[int, _Pending] = {}
+        self._changed: dict[int, set[int]] = {}  # booth rooms changed per hall, not yet sent
         self._timers: dict[tuple[str, int], asyncio.TimerHandle] = {}
         self._running: set[tuple[str, int]] = set()  # flushes under way
         self._again: dict[tuple[str, int], tuple[float, object]] = {}  # due after those
@@ -502,8 +504,13 @@ class PresenceService:
         self._schedule(("room", room.id), self.room_interval(room.id),
                        lambda: self._flush_room(room))
         if room.kind == Room.Kind.BOOTH and room.hall_id is not None:
-            hall = room.hall_id
-            self._schedule(("hall", hall), self.counts_interval, lambda: self._flush_hall(hall))
+            self._booth_changed(room)
+
+    def _booth_changed(self, room: RoomInfo) -> None:
+        """Put a booth room in its hall's next ``hall.counts``."""
+        hall = room.hall_id
+        self._changed.setdefault(hall, set()).add(room.id)
+        self._schedule(("hall", hall), self.counts_interval, lambda: self._flush_hall(hall))
 
     def room_interval(self, room_id: int) -> float:
         """How long a room's presence changes are gathered before one update goes out."""
@@ -573,19 +580,36 @@ class PresenceService:
             log.exception("presence flush failed for room %s", room.id)
 
     async def _flush_hall(self, hall_id: int) -> None:
+        """One ``hall.counts`` to the lobby: the counts of the booth rooms that changed here
+        since the last one (a frame that grows with the traffic, not with the hall) and the
+        hall's total."""
+        changed = self._changed.pop(hall_id, set())
         try:
-            lobby, counts = await self.hall_counts(hall_id)
-            if lobby is not None:
-                data = {"hall": hall_id, "counts": counts}
+            lobby = await self.directory.lobby_of_hall(hall_id)
+            if lobby is not None and changed:
+                counts = await self.store.counts(sorted(changed))
+                rooms = await self.directory.booth_rooms_of_hall(hall_id)
+                total = sum((await self.store.counts(rooms)).values())
+                data = {"hall": hall_id, "counts": counts, "total": total}
                 await self.hub.publish(lobby, event("hall.counts", data))
                 metrics.PRESENCE_HALL_FLUSHES.inc()
         except Exception:
             log.exception("counts flush failed for hall %s", hall_id)
 
-    async def hall_counts(self, hall_id: int) -> tuple[int | None, dict[int, int]]:
+    async def hall_counts(self, hall_id: int,
+                          limit: int = HALL_COUNTS_LIMIT) -> tuple[dict[int, int], int]:
+        """The hall's busiest booth rooms (at most ``limit``, only those with someone in
+        them, busiest first) and the number of people in all its booth rooms."""
         rooms = await self.directory.booth_rooms_of_hall(hall_id)
-        lobby = await self.directory.lobby_of_hall(hall_id)
-        return lobby, await self.store.counts(rooms)
+        counts = await self.store.counts(rooms)
+        busy = sorted(((room, n) for room, n in counts.items() if n),
+                      key=lambda item: (-item[1], item[0]))[:limit]
+        return dict(busy), sum(counts.values())
+
+    async def booth_counts(self, hall_id: int, rooms: list[int]) -> dict[int, int]:
+        """Counts of those of ``rooms`` that are booth rooms of the hall (others left out)."""
+        of_hall = set(await self.directory.booth_rooms_of_hall(hall_id))
+        return await self.store.counts([r for r in dict.fromkeys(rooms) if r in of_hall])
 
     def user_in_any(self, user_id: int, rooms: list[int]) -> bool:
         """Whether a signed-in user is in any of ``rooms`` right now, whichever process holds
@@ -614,6 +638,4 @@ class PresenceService:
             self._schedule(("room", room.id), self.room_interval(room.id),
                            lambda: self._flush_room(room))
             if room.kind == Room.Kind.BOOTH and room.hall_id is not None:
-                hall = room.hall_id
-                self._schedule(("hall", hall), self.counts_interval,
-                               lambda: self._flush_hall(hall))
+                self._booth_changed(room)

@@ -17,7 +17,7 @@ import { ws, user, expo, mayModerate } from "../store.js";
 import { loginHref } from "../router.js";
 import { setKeptRooms } from "../moderation.js";
 import { MAX_STAFF_ROOMS, POLL_MS, hallName, roleOf } from "./common.js";
-import { RoomsPanel } from "./rooms.js";
+import { ROOMS_PAGE, ROOMS_QUERY, RoomsPanel } from "./rooms.js";
 import { ReportsPanel } from "./reports.js";
 import { HeldPanel } from "./held.js";
 import { LiveFeed } from "./feed.js";
@@ -46,8 +46,11 @@ function useExpoInfo() {
   return { ...state, retry: () => setAttempt((n) => n + 1) };
 }
 
-function useModRooms() {
+/** One page of the rooms one keeps (mod.rooms with `query`: filters, sort, offset). */
+function useModRooms(query) {
   const [rooms, setRooms] = useState(null);
+  const [total, setTotal] = useState(0);
+  const [offset, setOffset] = useState(0); // of the page shown (the query's may be newer)
   const [error, setError] = useState(null);
   const [updatedAt, setUpdatedAt] = useState(null);
   // Bumped by every local change: a poll that was asked before it answers with stale facts.
@@ -55,17 +58,20 @@ function useModRooms() {
   const load = useCallback(async () => {
     const asked = generation.current;
     try {
-      const reply = await ws.request("mod.rooms", {});
+      const reply = await ws.request("mod.rooms", { ...query, limit: ROOMS_PAGE });
       if (asked !== generation.current) return;
       setRooms(reply.rooms || []);
+      setTotal(reply.total ?? 0);
+      setOffset(query.offset);
       setKeptRooms(reply.rooms);
       setUpdatedAt(Date.now());
       setError(null);
     } catch (err) {
       setError(err);
     }
-  }, []);
+  }, [JSON.stringify(query)]);
   useEffect(() => {
+    generation.current += 1; // a page asked under the previous filters is stale
     load();
     const timer = setInterval(() => ws.state.value === "open" && load(), POLL_MS);
     return () => clearInterval(timer);
@@ -83,14 +89,16 @@ function useModRooms() {
       }),
     [patch],
   );
-  return { rooms, error, updatedAt, patch };
+  return { rooms, total, offset, error, updatedAt, patch };
 }
 
 function Console({ info }) {
   const me = user.value;
   const role = useMemo(() => roleOf(info), [info]);
   const halls = info.halls || [];
-  const { rooms, error: roomsError, updatedAt, patch } = useModRooms();
+  const [roomsQuery, setRoomsQuery] = useState(ROOMS_QUERY);
+  const { rooms, total: roomsTotal, offset: roomsOffset, error: roomsError, updatedAt, patch } =
+    useModRooms(roomsQuery);
   const roomsById = useMemo(() => new Map((rooms || []).map((r) => [r.id, r])), [rooms]);
   const [toast, showToast, hideToast] = useToast();
   const [banTarget, setBanTarget] = useState(null);
@@ -171,6 +179,10 @@ function Console({ info }) {
           />
           <${RoomsPanel}
             rooms=${rooms}
+            total=${roomsTotal}
+            offset=${roomsOffset}
+            query=${roomsQuery}
+            setQuery=${setRoomsQuery}
             error=${roomsError}
             updatedAt=${updatedAt}
             halls=${halls}

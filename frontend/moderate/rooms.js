@@ -1,42 +1,35 @@
 // The moderator console's rooms panel: the rooms one keeps, with live counts, sorting and
 // filters, slow mode, read-only lock and a shortcut to announce in a room.
 
-import { useMemo, useState } from "preact/hooks";
+import { useEffect, useState } from "preact/hooks";
 import { html, ErrorBox, Loading, Panel } from "../components.js";
 import { t, formatTime } from "../i18n.js";
 import { Icon } from "../moderation.js";
 import { SLOW_MODE_CHOICES, hallName, roomHref, seconds } from "./common.js";
 
-export function RoomsPanel({ rooms, error, updatedAt, halls, role, act, patchRoom, onAnnounce }) {
-  const [hall, setHall] = useState("");
-  const [query, setQuery] = useState("");
-  const [activeOnly, setActiveOnly] = useState(false);
-  const [sort, setSort] = useState({ key: "count", dir: -1 });
+/** Rooms per page: the server filters, sorts and pages (mod.rooms), whatever the expo's size. */
+export const ROOMS_PAGE = 50;
+export const ROOMS_QUERY = { hall: null, q: "", active: false, sort: "count", ascending: false, offset: 0 };
+const SEARCH_DEBOUNCE_MS = 300;
+
+export function RoomsPanel({ rooms, total, offset, query, setQuery, error, updatedAt, halls, role, act, patchRoom, onAnnounce }) {
+  const [text, setText] = useState(query.q);
   const canLock = role.kind !== "staff";
+  const change = (fields) => setQuery((q) => ({ ...q, ...fields, offset: 0 }));
+  useEffect(() => {
+    const timer = setTimeout(() => text.trim() !== query.q && change({ q: text.trim() }), SEARCH_DEBOUNCE_MS);
+    return () => clearTimeout(timer);
+  }, [text]);
 
-  const shown = useMemo(() => {
-    const q = query.trim().toLowerCase();
-    const list = (rooms || []).filter(
-      (r) =>
-        (hall === "" || String(r.hall ?? "") === hall) &&
-        (!q || r.title.toLowerCase().includes(q)) &&
-        (!activeOnly || r.count > 0 || r.messages_5min > 0),
-    );
-    const value = (r) =>
-      sort.key === "title" ? r.title.toLowerCase() : sort.key === "messages" ? r.messages_5min : r.count;
-    return list.sort((a, b) => {
-      const va = value(a);
-      const vb = value(b);
-      if (va < vb) return -sort.dir;
-      if (va > vb) return sort.dir;
-      return a.id - b.id;
-    });
-  }, [rooms, hall, query, activeOnly, sort]);
-
-  const hallIds = useMemo(
-    () => [...new Set((rooms || []).map((r) => r.hall).filter((h) => h !== null))].sort((a, b) => a - b),
-    [rooms],
-  );
+  const shown = rooms || [];
+  const hall = query.hall === null ? "" : String(query.hall);
+  const activeOnly = query.active;
+  const sort = { key: query.sort, dir: query.ascending ? 1 : -1 };
+  const setSort = ({ key, dir }) => change({ sort: key, ascending: dir > 0 });
+  // Expo-wide moderators choose among every hall; the others keep one hall or a booth.
+  const hallIds = role.kind === "expo" ? halls.map((h) => h.id) : [];
+  const from = total ? offset + 1 : 0;
+  const to = offset + shown.length;
 
   // A plain function, not a component: a component made anew on each render would remount its
   // button (and lose the focus) whenever the table is sorted.
@@ -84,7 +77,11 @@ export function RoomsPanel({ rooms, error, updatedAt, halls, role, act, patchRoo
         ${hallIds.length > 1 &&
         html`<label class="field">
           <span class="field-label">${t("mod.rooms.hall")}</span>
-          <select value=${hall} onChange=${(e) => setHall(e.currentTarget.value)} data-testid="rooms-hall">
+          <select
+            value=${hall}
+            onChange=${(e) => change({ hall: e.currentTarget.value ? Number(e.currentTarget.value) : null })}
+            data-testid="rooms-hall"
+          >
             <option value="">${t("lobby.all_halls")}</option>
             ${hallIds.map((id) => html`<option value=${String(id)}>${hallName(halls, id)}</option>`)}
           </select>
@@ -93,13 +90,13 @@ export function RoomsPanel({ rooms, error, updatedAt, halls, role, act, patchRoo
           <span class="field-label">${t("mod.rooms.search")}</span>
           <input
             type="search"
-            value=${query}
-            onInput=${(e) => setQuery(e.currentTarget.value)}
+            value=${text}
+            onInput=${(e) => setText(e.currentTarget.value)}
             data-testid="rooms-search"
           />
         </label>
         <label class="check">
-          <input type="checkbox" checked=${activeOnly} onChange=${(e) => setActiveOnly(e.currentTarget.checked)} />
+          <input type="checkbox" checked=${activeOnly} onChange=${(e) => change({ active: e.currentTarget.checked })} />
           ${t("mod.rooms.active_only")}
         </label>
       </div>
@@ -178,7 +175,25 @@ export function RoomsPanel({ rooms, error, updatedAt, halls, role, act, patchRoo
           </tbody>
         </table>
         ${shown.length === 0 && html`<p class="empty">${t("mod.rooms.none")}</p>`}
-      </div>`}
+      </div>
+      ${total > ROOMS_PAGE &&
+      html`<nav class="pager" aria-label=${t("mod.rooms.title")}>
+        <button
+          type="button"
+          class="button button-small button-quiet"
+          disabled=${offset === 0}
+          onClick=${() => setQuery((q) => ({ ...q, offset: Math.max(0, q.offset - ROOMS_PAGE) }))}
+          data-testid="rooms-prev"
+        >${t("mod.rooms.prev")}</button>
+        <span class="muted small" data-testid="rooms-page">${t("mod.rooms.page", { from, to, total })}</span>
+        <button
+          type="button"
+          class="button button-small button-quiet"
+          disabled=${to >= total}
+          onClick=${() => setQuery((q) => ({ ...q, offset: q.offset + ROOMS_PAGE }))}
+          data-testid="rooms-next"
+        >${t("mod.rooms.next")}</button>
+      </nav>`}`}
     <//>
   `;
 }

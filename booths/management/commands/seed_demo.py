@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
-from booths.seed import seed_demo
+from booths.seed import SCALES, seed_demo
 
 
 class Command(BaseCommand):
@@ -12,12 +12,26 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument(
-            "--booths-per-hall", type=int, default=12, help="booths in each hall (default 12)"
+            "--scale", choices=list(SCALES), default="demo",
+            help="how big: demo (72 booths, the default) or large (5,000 booths)",
+        )
+        parser.add_argument(
+            "--booths-per-hall", type=int, default=None,
+            help="booths in each hall (overrides the scale's)",
         )
 
-    def handle(self, *args, booths_per_hall: int, **options):
+    def handle(self, *args, scale: str, booths_per_hall: int | None, **options):
+        last = [-1]
+
+        def progress(step: str, done: int, total: int) -> None:
+            # One line per tenth (and the last), so a log stays short.
+            tenth = done * 10 // max(1, total)
+            if tenth != last[0] or done == total:
+                last[0] = tenth
+                self.stdout.write(f"  {step}: {done:,}/{total:,} ({done * 100 // max(1, total)} %)")
+
         try:
-            report = seed_demo(booths_per_hall=booths_per_hall)
+            report = seed_demo(booths_per_hall=booths_per_hall, scale=scale, progress=progress)
         except ValueError as exc:
             raise CommandError(str(exc)) from exc
 
