@@ -29,6 +29,14 @@ class Person(Schema):
     name: str
 
 
+class MeetingFacts(Schema):
+    to: Person | None = None
+    project: int | None = None
+    starts_at: str | None = None
+    ends_at: str | None = None
+    proposed_by: int | None = None
+
+
 class InboxItem(Schema):
     source: str
     ref: int
@@ -40,6 +48,8 @@ class InboxItem(Schema):
     status: str
     read: bool
     note: str
+    # Meeting requests only: whom it was asked of, the project, the slot and who proposed it.
+    meeting: MeetingFacts | None = None
 
 
 class InboxCounts(Schema):

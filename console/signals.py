@@ -1,5 +1,6 @@
 """New inbox items reach the booth's staff at once: a bell notice for a new lead, and the
-inbox's unread counts (``console.inbox``) for every new lead or application."""
+inbox's unread counts (``console.inbox``) for every new lead, application, meeting request and
+answer to one."""
 
 from __future__ import annotations
 
@@ -23,3 +24,9 @@ def application_saved(sender, instance, created: bool, **kwargs) -> None:
     if created:
         booth = instance.booth_id
         transaction.on_commit(lambda: inbox.changed(booth))
+
+
+def meeting_changed(sender, meeting, kind: str, **kwargs) -> None:
+    """A meeting request asked of the booth, or an answer to it: new counts after commit."""
+    for booth in inbox.meeting_booths(meeting):
+        transaction.on_commit(lambda booth=booth: inbox.changed(booth))

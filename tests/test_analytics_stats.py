@@ -6,12 +6,14 @@ import statistics
 from datetime import timedelta
 
 import pytest
+from django.db.models import Q
 from django.test import Client
 from django.utils import timezone
 
 from analytics.models import Event
 from analytics.services import stats
-from booths.models import Booth, Roadshow
+from booths.models import Booth, BoothStaff, Roadshow
+from docking.models import Meeting, Project
 from recruitment.models import Application, Job
 from streaming.models import Lead
 from tests.recruitment_world import make_user, make_world
@@ -55,6 +57,14 @@ def scripted():
     Lead.objects.create(booth=a, name="L", contact="l")
     job = Job.objects.create(booth=a, title="J", job_type="full_time")
     Application.objects.create(job=job, booth=a, candidate=people[2])
+    # Meeting requests: about A's project, of A's staff in person, of B's staff, and about a
+    # project of a person (no booth's).
+    project = Project.objects.create(booth=a, title="P", stage="growth")
+    own = Project.objects.create(owner=people[3], title="Q", stage="idea")
+    Meeting.objects.create(requester=people[0], project=project, booth=a)
+    Meeting.objects.create(requester=people[1], recipient=w["staff_a2"], booth=a)
+    Meeting.objects.create(requester=people[2], recipient=w["staff_b"], booth=b)
+    Meeting.objects.create(requester=people[4], recipient=people[3], project=own)
     return {"world": w, "a": a, "b": b, "c": c, "now": now, "people": people, "show": show}
 
 
@@ -89,7 +99,11 @@ def test_booth_charts_equal_the_raw_records(scripted):
                                        roadshow_id__isnull=True).count(),
         "visitors": 5, "chats": 2, "knocks": 1, "calls": 1, "call_seconds": 95.0,
         "leads": Lead.objects.filter(booth=a).count(),
-        "applications": Application.objects.filter(booth=a).count()}
+        "applications": Application.objects.filter(booth=a).count(),
+        "meetings": Meeting.objects.filter(
+            Q(project__booth=a) | Q(project=None, recipient__in=BoothStaff.objects.filter(
+                booth=a).values("user"))).count()}
+    assert funnel["meetings"] == 2
     assert funnel["visits"] == 7
     hours = charts["hours"]["booth"]
     assert sum(hours) == 7 and hours[15] == 7  # yesterday's visit was at 15:02 too

@@ -1,5 +1,6 @@
 """The figures behind the console's charts, computed from the raw records: analytics events,
-leads (``streaming.Lead``) and applications (``recruitment.Application``).
+leads (``streaming.Lead``), applications (``recruitment.Application``) and meeting requests
+(``docking.Meeting``).
 
 Every series is plain numbers (``start`` as unix time, ``step`` in seconds, ``counts``), so the
 browser draws it and a test can hold it against counts of the raw rows.
@@ -15,7 +16,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from django.db.models import Count
 from django.utils import timezone
 
-from booths.models import Booth, Expo, Hall, Roadshow
+from booths.models import Booth, BoothStaff, Expo, Hall, Roadshow
+from docking.models import Meeting
 from recruitment.models import Application, Status
 from streaming.models import Lead
 
@@ -24,7 +26,7 @@ from ..models import Event, Kind
 STEP = 300  # seconds: the charts' 5-minute steps
 
 #: Counts of the funnel taken from other apps' tables: name → f(booth ids, start, end) →
-#: {booth: n}. Meeting requests (project docking) join here.
+#: {booth: n}.
 FUNNEL_SOURCES: dict[str, Callable[[list[int], datetime, datetime], dict[int, int]]] = {}
 
 
@@ -43,8 +45,25 @@ def _applications(booths, start, end):
                            .exclude(status=Status.WITHDRAWN))
 
 
+def _meetings(booths, start, end):
+    """Meeting requests asked of each booth: about its projects, or of its staff in person
+    (the console inbox's "meetings"; a person staffing two booths counts in both)."""
+    asked = Meeting.objects.filter(created_at__gte=start, created_at__lt=end)
+    counts = _count_by_booth(asked.filter(project__booth_id__in=booths), "project__booth_id")
+    staffs: dict[int, list[int]] = defaultdict(list)
+    for booth, user in BoothStaff.objects.filter(booth_id__in=booths).values_list(
+            "booth_id", "user_id"):
+        staffs[user].append(booth)
+    for recipient in asked.filter(project__isnull=True, recipient_id__in=list(staffs)
+                                  ).values_list("recipient_id", flat=True):
+        for booth in staffs[recipient]:
+            counts[booth] = counts.get(booth, 0) + 1
+    return counts
+
+
 FUNNEL_SOURCES["leads"] = _leads
 FUNNEL_SOURCES["applications"] = _applications
+FUNNEL_SOURCES["meetings"] = _meetings
 
 
 # --- time ranges ------------------------------------------------------------------------------

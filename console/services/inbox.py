@@ -1,8 +1,8 @@
-"""The booth's inbox: items from several sources, with a shared status, note and read flag.
+"""The booth's inbox: items from several sources (leads, applications, meeting requests,
+reported problems), with a shared status, note and read flag.
 
 A source is registered in :data:`SOURCES` (docs/console.md, "Inbox sources"); the console, the
-unread counts and the exports only go through that registry, so meeting requests (project
-docking) join by registering one more.
+unread counts and the exports only go through that registry.
 """
 
 from __future__ import annotations
@@ -12,12 +12,16 @@ from dataclasses import dataclass, field
 
 from asgiref.sync import async_to_sync
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
-from booths.models import Report
+from booths.models import BoothStaff, Report
 from booths.services.identity import display_name
+from docking.models import Meeting
+from docking.services import meetings as dock_meetings
 from hallserver.realtime.frames import event
 from hallserver.realtime.hub import hub
+from recruitment import clock
 from recruitment.models import Application, Status
 from recruitment.services import applications as recruit_apps
 from recruitment.services.notices import booth_staff
@@ -95,6 +99,59 @@ def _report_change(user, booth_id: int, ref: int, status: str) -> None:
     Report.objects.filter(pk=ref, message__room__booth_id=booth_id).update(status=status)
 
 
+# --- meeting requests (project docking): asked of the booth's projects or of its staff ----------
+
+def booth_meetings(booth_id: int):
+    """Meetings addressed to the booth: about one of its projects, or asked of one of its staff
+    in person (no project). Newest first."""
+    staff = BoothStaff.objects.filter(booth_id=booth_id).values("user_id")
+    return (Meeting.objects.filter(Q(project__booth_id=booth_id)
+                                   | Q(project__isnull=True, recipient_id__in=staff))
+            .select_related("requester__profile", "recipient__profile", "project")
+            .order_by("-created_at", "-id"))
+
+
+def meeting_booths(meeting: Meeting) -> list[int]:
+    """The booths whose inbox holds ``meeting`` (the inverse of :func:`booth_meetings`)."""
+    if meeting.project_id is not None:
+        booth = meeting.project.booth_id if meeting.project else None
+        return [booth] if booth is not None else []
+    if meeting.recipient_id is None:
+        return []
+    return list(BoothStaff.objects.filter(user_id=meeting.recipient_id)
+                .values_list("booth_id", flat=True))
+
+
+def _meeting_items(booth_id: int) -> list[dict]:
+    return [{"ref": m.pk, "at": m.created_at.isoformat(),
+             "who": {"id": m.requester_id, "name": display_name(m.requester)},
+             "title": m.project.title if m.project_id else "", "text": m.message,
+             "contact": "", "status": m.state,
+             "meeting": {"to": ({"id": m.recipient_id, "name": display_name(m.recipient)}
+                                if m.recipient_id else None),
+                         "project": m.project_id,
+                         "starts_at": m.starts_at.isoformat() if m.starts_at else None,
+                         "ends_at": m.ends_at.isoformat() if m.ends_at else None,
+                         "proposed_by": m.proposed_by_id}}
+            for m in booth_meetings(booth_id)]
+
+
+def _meeting_change(user, booth_id: int, ref: int, status: str) -> None:
+    """Answer through docking's services, which tell the requester: ``accepted`` takes a
+    proposed slot (a request needs a slot: POST /api/meetings/{id}/accept), ``declined``,
+    ``cancelled``. A meeting asked of one staff member in person is theirs to answer."""
+    meeting = Meeting.objects.select_related("recipient__profile").get(pk=ref)
+    if meeting.recipient_id not in (None, user.pk) and meeting.requester_id != user.pk:
+        raise ConsoleError("meeting.not_yours",
+                           f"{display_name(meeting.recipient)} answers this meeting.", 409)
+    if status == Meeting.State.ACCEPTED:
+        dock_meetings.accept(user, ref, clock.now())
+    elif status == Meeting.State.DECLINED:
+        dock_meetings.decline(user, ref)
+    else:
+        dock_meetings.cancel(user, ref)
+
+
 def _common_columns(contact: bool) -> list[tuple[str, Callable[[dict], object]]]:
     cols = [("id", lambda i: i["ref"]), ("received", lambda i: i["at"]),
             ("name", lambda i: i["who"]["name"])]
@@ -116,6 +173,15 @@ SOURCES: dict[str, Source] = {
     "reports": Source("reports", _report_items, ("open", "resolved"), "open", _report_change,
                       [*_common_columns(False), ("reason", lambda i: i["title"]),
                        ("message", lambda i: i["text"]), ("status", lambda i: i["status"])]),
+    "meetings": Source(
+        "meetings", _meeting_items,
+        (Meeting.State.ACCEPTED, Meeting.State.DECLINED, Meeting.State.CANCELLED),
+        Meeting.State.REQUESTED, _meeting_change,
+        [*_common_columns(False), ("project", lambda i: i["title"]),
+         ("with", lambda i: (i["meeting"]["to"] or {}).get("name", "")),
+         ("message", lambda i: i["text"]), ("state", lambda i: i["status"]),
+         ("starts", lambda i: i["meeting"]["starts_at"] or ""),
+         ("ends", lambda i: i["meeting"]["ends_at"] or ""), ("note", lambda i: i["note"])]),
 }
 
 

@@ -20,6 +20,7 @@ from recruitment.models import Slot
 from recruitment.services.notices import notify
 
 from ..models import Availability, BusyCell, Meeting, Project
+from ..signals import meeting_changed
 from . import DockError, person
 from .projects import is_owner, owners
 
@@ -196,6 +197,7 @@ def get(user, meeting_id: int) -> Meeting:
 
 def _notify(meeting: Meeting, kind: str, actor) -> None:
     notify(_people(meeting), kind, {**meeting_data(meeting), "by": person(actor)})
+    meeting_changed.send(sender=Meeting, meeting=meeting, kind=kind)
 
 
 def request(user, *, message: str = "", project_id: int | None = None,
