@@ -1,6 +1,7 @@
 // The notification bell of every signed-in user: the stored notice feed (recruit.notice,
 // recruit.sync, recruit.read; docs/protocol.md) as recruit-store.js keeps it, so unread counts
-// survive reconnects and tabs. New kinds: lead.new, roadshow.soon (docs/console.md).
+// survive reconnects and tabs. New kinds: lead.new, roadshow.soon and
+// project docking's meeting.* (docs/console.md).
 
 import { signal } from "@preact/signals";
 import { h } from "preact";
@@ -21,6 +22,9 @@ function noticeText(n) {
     job: d.job?.title || "",
     status: d.status ? t(`console.status.${d.status}`) : "",
     title: d.title || "",
+    by: d.by?.name || "",
+    project: d.project?.title || "",
+    time: d.starts_at ? formatDateTime(d.starts_at) : "",
   });
 }
 
@@ -28,6 +32,7 @@ function noticeHref(n) {
   const d = n.data || {};
   if (n.kind === "roadshow.soon") return `/booth/${d.booth}?roadshow=${d.roadshow}`;
   if (n.kind === "lead.new" || n.kind === "application.new") return `/console/${d.booth}`;
+  if (n.kind.startsWith("meeting.")) return "/meetings";
   return null;
 }
 

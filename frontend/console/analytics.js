@@ -7,7 +7,7 @@ import { t } from "../i18n.js";
 import { consoleApi } from "./data.js";
 import { Chart, steps } from "./charts.js";
 
-const FUNNEL = ["visits", "chats", "calls", "leads", "applications"];
+const FUNNEL = ["visits", "chats", "calls", "leads", "applications", "meetings"];
 
 export function AnalyticsPanel({ booth }) {
   const [data, setData] = useState(null);

@@ -1,13 +1,36 @@
-// The inbox: leads, applications and reported problems, with a status, a note and an unread
-// count shared by the booth's staff; exports of what it shows.
+// The inbox: leads, applications, meeting requests and reported problems, with a status, a note
+// and an unread count shared by the booth's staff; exports of what it shows. Meeting requests
+// are answered through project docking's endpoints (the requester is told).
 
 import { useEffect, useState } from "preact/hooks";
 import { html, ErrorBox, Loading, Done } from "./ui.js";
 import { t, formatDateTime } from "../i18n.js";
 import { consoleApi, inboxCounts, refreshCounts } from "./data.js";
+import { user } from "../store.js";
+import { Answer } from "../docking/pages.js";
 
-// Meeting requests (project docking) join as one more source here and on the server.
-export const SOURCES = ["leads", "applications", "reports"];
+export const SOURCES = ["leads", "applications", "meetings", "reports"];
+
+const OPEN = ["requested", "proposed"];
+
+/** A meeting request's state, whom it was asked of and its slot; the answer for whoever's turn
+ * it is (a request asked of one staff member in person is theirs). */
+function Meeting({ item, change, answered }) {
+  const me = user.value?.id;
+  const facts = item.meeting || {};
+  const mine = !facts.to || facts.to.id === me;
+  const turn = item.status === "requested" || (item.status === "proposed" && facts.proposed_by !== me);
+  const m = { id: item.ref, state: item.status, starts_at: facts.starts_at };
+  return html`<div class="inbox-meeting" data-testid="inbox-meeting" data-state=${item.status}>
+    <span class="badge" data-testid="inbox-meeting-state">${t(`dock.state.${item.status}`)}</span>
+    ${facts.to && html` <span class="muted small">${t("console.meeting.asked_of", { name: facts.to.name })}</span>`}
+    ${facts.starts_at && html` · <time datetime=${facts.starts_at}>${formatDateTime(facts.starts_at)}</time>`}
+    ${mine && item.who.id !== me && OPEN.includes(item.status) && turn && html`<${Answer} m=${m} onDone=${answered} />`}
+    ${mine && [...OPEN, "accepted"].includes(item.status) && html`<button type="button"
+      class="button button-small button-quiet" data-testid="inbox-meeting-cancel"
+      onClick=${() => change({ status: "cancelled" }, "console.saved")}>${t("dock.meetings.cancel")}</button>`}
+  </div>`;
+}
 
 function Item({ booth, source, item, statuses, onChanged }) {
   const [note, setNote] = useState(item.note);
@@ -33,14 +56,16 @@ function Item({ booth, source, item, statuses, onChanged }) {
     ${item.title && source !== "leads" && html`<div class="inbox-title">${item.title}</div>`}
     ${item.contact && html`<div class="inbox-contact" data-testid="inbox-contact">${item.contact}</div>`}
     ${item.text && html`<p class="inbox-text">${item.text}</p>`}
+    ${source === "meetings" && html`<${Meeting} item=${item} change=${change}
+      answered=${() => change({ read: true }, "console.saved")} />`}
     <div class="inbox-actions">
-      <label>
+      ${source !== "meetings" && html`<label>
         <span class="visually-hidden">${t("console.inbox.status")}</span>
         <select value=${item.status} data-testid="inbox-status"
           onChange=${(e) => change({ status: e.currentTarget.value }, "console.saved")}>
           ${statuses.map((s) => html`<option value=${s}>${t(`console.status.${s}`)}</option>`)}
         </select>
-      </label>
+      </label>`}
       <button type="button" class="button button-small button-quiet" data-testid="inbox-toggle-read"
         onClick=${() => change({ read: !item.read })}>
         ${item.read ? t("console.inbox.mark_unread") : t("console.inbox.mark_read")}

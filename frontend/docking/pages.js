@@ -399,7 +399,9 @@ function AvailabilityEditor() {
 
 // --- meetings ---------------------------------------------------------------------------------
 
-function Answer({ m, onDone }) {
+/** Accept (a free slot of both, or the proposed one), propose another time, or decline: the
+ * docking page's and the exhibitor console's inbox answer. */
+export function Answer({ m, onDone }) {
   const slots = useLoad(() => (m.state === "requested" ? dock.slots(m.id) : Promise.resolve({ results: [] })), [m.id, m.state]);
   const [pick, setPick] = useState("");
   const [other, setOther] = useState("");
