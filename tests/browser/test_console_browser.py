@@ -1,5 +1,6 @@
 """The exhibitor console in Chromium: "Now" live, a chart of scripted visits, exports that
-hold the inbox's rows, inert scripts in booth texts, and a phone's width."""
+hold the inbox's rows, a meeting request appearing in the inbox live and answered from it,
+inert scripts in booth texts, and a phone's width."""
 
 from __future__ import annotations
 
@@ -137,6 +138,56 @@ def test_exports_hold_the_rows_the_inbox_shows(people, console_server):
     values = list(sheet.values)[1:]
     assert [v[0] for v in values] == shown
     assert [v[3] for v in values] == contacts
+
+
+def test_a_meeting_request_appears_in_the_inbox_live_and_is_answered_there(people,
+                                                                            console_server):
+    _, db = console_server
+    booth = demo_booth(db)
+    exhibitor = query(db, "SELECT id FROM auth_user WHERE username = 'exhibitor'")[0][0]
+    staff = staff_console(people, booth)
+    page = staff.page
+    page.get_by_test_id("tab-inbox").click()
+    page.get_by_test_id("inbox-source-meetings").click()
+    expect(page.get_by_test_id("inbox-list").or_(page.get_by_text("Nothing here yet."))
+           ).to_be_visible()
+    visitor = people()
+    visitor.login("visitor", "visitor-demo", "/")
+    status = visitor.page.evaluate(
+        """async (user) => {
+          const token = document.cookie.split("; ").find((c) => c.startsWith("csrftoken="));
+          const res = await fetch("/api/meetings", {method: "POST", credentials: "same-origin",
+            headers: {"Content-Type": "application/json",
+                      "X-CSRFToken": decodeURIComponent(token.split("=")[1])},
+            body: JSON.stringify({user, message: "Coffee at your booth?"})});
+          return res.status;
+        }""", exhibitor)
+    assert status == 201
+    # Without a reload, the request shows in the inbox, unread, with the meetings count.
+    item = page.get_by_test_id("inbox-item").filter(has_text="Coffee at your booth?")
+    expect(item).to_be_visible()
+    expect(item).to_have_attribute("data-read", "false")
+    expect(item.get_by_test_id("inbox-meeting")).to_have_attribute("data-state", "requested")
+    expect(page.get_by_test_id("inbox-source-meetings").locator(".count-badge")).to_be_visible()
+    # The exhibitor (whom it was asked of) declines it from the inbox; the requester is told.
+    item.get_by_test_id("meeting-decline").click()
+    expect(item.get_by_test_id("inbox-meeting")).to_have_attribute("data-state", "declined")
+    expect(item).to_have_attribute("data-read", "true")
+    ref = int(item.get_attribute("data-ref"))
+    assert query(db, "SELECT state FROM docking_meeting WHERE id = ?", ref) == [("declined",)]
+    assert query(db, "SELECT COUNT(*) FROM recruitment_notice WHERE kind = 'meeting.declined' "
+                     "AND user_id = (SELECT id FROM auth_user WHERE username = 'visitor')"
+                 ) == [(1,)]
+    # The export holds the rows the inbox shows.
+    shown = page.get_by_test_id("inbox-item").evaluate_all(
+        "els => els.map(e => Number(e.dataset.ref))")
+    with page.expect_download() as csv_download:
+        page.get_by_test_id("export-meetings-csv").click()
+    rows = list(csv.reader(io.StringIO(
+        Path(csv_download.value.path()).read_text(encoding="utf-8-sig"))))
+    assert [int(r[0]) for r in rows[1:]] == shown
+    assert ("Coffee at your booth?", "declined") in [(r[5], r[6]) for r in rows[1:]]
+    assert not staff.page_errors and not visitor.page_errors
 
 
 def test_scripts_in_booth_texts_render_inert(people, console_server):
