@@ -73,9 +73,16 @@ class RoadshowAudience(Schema):
     watch_seconds: float
 
 
+class MeetingStates(Schema):
+    state: str
+    count: int
+
+
 class ExpoCharts(Schema):
     step: int
     concurrent: Concurrent
     top_booths: list[TopBooth]
     halls: list[HallVisits]
     roadshows: list[RoadshowAudience]
+    # Meeting requests asked during the expo, per state (every state, zeros included).
+    meetings: list[MeetingStates]

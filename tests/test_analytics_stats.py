@@ -63,7 +63,8 @@ def scripted():
     own = Project.objects.create(owner=people[3], title="Q", stage="idea")
     Meeting.objects.create(requester=people[0], project=project, booth=a)
     Meeting.objects.create(requester=people[1], recipient=w["staff_a2"], booth=a)
-    Meeting.objects.create(requester=people[2], recipient=w["staff_b"], booth=b)
+    Meeting.objects.create(requester=people[2], recipient=w["staff_b"], booth=b,
+                           state="declined")
     Meeting.objects.create(requester=people[4], recipient=people[3], project=own)
     return {"world": w, "a": a, "b": b, "c": c, "now": now, "people": people, "show": show}
 
@@ -132,6 +133,12 @@ def test_expo_charts_equal_the_raw_records(scripted):
     assert data["halls"][0]["visits"] == 9
     assert data["roadshows"] == [{"roadshow": show.pk, "title": "Show", "viewers": 1,
                                   "views": 1, "watch_seconds": 600.0}]
+    # Meeting requests per state: every state, each equal to a count of the raw rows.
+    assert [m["state"] for m in data["meetings"]] == list(Meeting.State.values)
+    for row in data["meetings"]:
+        assert row["count"] == Meeting.objects.filter(state=row["state"]).count(), row
+    assert {m["state"]: m["count"] for m in data["meetings"] if m["count"]} == {
+        "requested": 3, "declined": 1}
     day_start, _ = stats.day_range(now.date())
     counts = data["concurrent"]["counts"]
     at = int((now - day_start).total_seconds() // 300)

@@ -135,7 +135,8 @@ def test_inbox_status_notes_and_unread_counts_are_shared_by_the_team(world):
     data = alice.get(f"/api/booths/{a}/inbox").json()
     assert [i["who"]["name"] for i in data["items"]] == ["Walt", "Vera"]
     assert data["unread"] == {"booth": a, "sources": {"leads": 2, "applications": 1,
-                                                      "reports": 0}, "total": 3}
+                                                      "reports": 0, "meetings": 0},
+                              "total": 3}
     assert all(i["status"] == "new" and not i["read"] for i in data["items"])
     lead = world["leads"][0].pk
     changed = post(alice, f"/api/booths/{a}/inbox/leads/{lead}",

@@ -223,6 +223,9 @@ def expo_charts(now: datetime | None = None, top: int = 10) -> dict:
     for show, seconds in views.filter(kind=Kind.LEAVE).values_list("roadshow_id", "seconds"):
         audience[show]["watch_seconds"] += seconds
     titles = dict(Roadshow.objects.filter(pk__in=list(audience)).values_list("pk", "title"))
+    # Meeting requests asked during the expo, by the state they are in now.
+    asked = dict(Meeting.objects.filter(created_at__gte=all_start, created_at__lt=all_end)
+                 .values("state").annotate(n=Count("id")).values_list("state", "n"))
     return {
         "step": STEP,
         "concurrent": {"start": _ts(day_start), "counts": concurrent(day_start, day_end)},
@@ -233,4 +236,6 @@ def expo_charts(now: datetime | None = None, top: int = 10) -> dict:
         "roadshows": sorted(({"roadshow": k, "title": titles.get(k, ""), **v}
                              for k, v in audience.items()),
                             key=lambda r: (-r["viewers"], r["roadshow"])),
+        "meetings": [{"state": state, "count": asked.get(state, 0)}
+                     for state in Meeting.State.values],
     }

@@ -76,6 +76,9 @@ export function ExpoPanel() {
       <${Chart} id="roadshows" bars=${true} title=${t("console.chart.roadshows")}
         x=${data.roadshows.map((_, i) => i)} labels=${data.roadshows.map((r) => r.title)}
         series=${[{ label: t("console.chart.viewers"), values: data.roadshows.map((r) => r.viewers) }]} />
+      <${Chart} id="meetings" bars=${true} title=${t("console.chart.meetings")}
+        x=${data.meetings.map((_, i) => i)} labels=${data.meetings.map((m) => t(`dock.state.${m.state}`))}
+        series=${[{ label: t("console.funnel.meetings"), values: data.meetings.map((m) => m.count) }]} />
     </section>
   `;
 }

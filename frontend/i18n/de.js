@@ -657,6 +657,7 @@ export default {
   "console.chart.top_booths": "Stände mit den meisten Besuchern",
   "console.chart.halls": "Hallen nach Besuchern",
   "console.chart.roadshows": "Publikum der Roadshows",
+  "console.chart.meetings": "Terminanfragen nach Stand",
   "console.chart.viewers": "Zuschauer",
   "console.funnel.visits": "Besuche",
   "console.funnel.visitors": "Besucher",

@@ -651,6 +651,7 @@ export default {
   "console.chart.top_booths": "Top booths by visitors",
   "console.chart.halls": "Halls by visitors",
   "console.chart.roadshows": "Roadshow audiences",
+  "console.chart.meetings": "Meeting requests by state",
   "console.chart.viewers": "Viewers",
   "console.funnel.visits": "Visits",
   "console.funnel.visitors": "Visitors",

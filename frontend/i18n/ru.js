@@ -712,6 +712,7 @@ export default {
   "console.chart.top_booths": "Стенды с наибольшим числом посетителей",
   "console.chart.halls": "Залы по числу посетителей",
   "console.chart.roadshows": "Аудитория роудшоу",
+  "console.chart.meetings": "Запросы на встречу по статусу",
   "console.chart.viewers": "Зрители",
   "console.funnel.visits": "Посещения",
   "console.funnel.visitors": "Посетители",

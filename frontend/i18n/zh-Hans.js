@@ -651,6 +651,7 @@ export default {
   "console.chart.top_booths": "访客最多的展位",
   "console.chart.halls": "各展馆访客",
   "console.chart.roadshows": "路演观众",
+  "console.chart.meetings": "会面请求（按状态）",
   "console.chart.viewers": "观众",
   "console.funnel.visits": "访问",
   "console.funnel.visitors": "访客",
