@@ -186,8 +186,10 @@ async def test_a_meeting_request_and_its_answer_reach_every_staff_tab_live():
         bell = await client.event("recruit.notice",
                                   match=lambda d: d["kind"] == "meeting.requested")
         assert bell["unread"]["notices"] == 1
-    # Bert (booth B) still has nothing.
+    # Bert (booth B) still has nothing, and was sent none of booth A's counts or notices.
     assert (await bert.ok("console.inbox", {"booth": b}))["total"] == 0
+    await bert.drain()
+    assert not [f for f in bert.events if f.get("event") in ("console.inbox", "recruit.notice")]
     # Alice declines from the inbox: Vera hears of it, every tab gets the new counts.
     await database_sync_to_async(inbox.update)(w["staff_a"], a, "meetings", m.pk,
                                                status="declined")
