@@ -83,11 +83,16 @@ def family_skills(family: str) -> list[str]:
     return [f"{family}.core{k}" for k in range(4)]
 
 
+#: ``firms`` investment firms among the organisations, ``partners`` of each taking meetings,
+#: ``angels`` individual investors among the people (docs/benchmarks.md, "Investors": 5 % of
+#: the organisations are investment firms, three partners each; 2 % of the 60,000 people are
+#: angels). ``planted``: how many investors get planted good matches and near misses.
 SIZES = {
-    "small": {"booths": 60, "projects": 240, "investors": 10, "jobs": 600, "resumes": 1500,
-              "owners": 40},
-    "conference": {"booths": 5000, "projects": 3200, "investors": 160, "jobs": 30_000,
-                   "resumes": 90_000, "owners": 1000},
+    "small": {"booths": 60, "projects": 240, "firms": 3, "partners": 3, "angels": 15,
+              "planted": 10, "jobs": 600, "resumes": 1500, "owners": 40},
+    "conference": {"booths": 5000, "projects": 3200, "firms": 250, "partners": 3,
+                   "angels": 1200, "planted": 160, "jobs": 30_000, "resumes": 90_000,
+                   "owners": 1000},
 }
 
 
@@ -112,17 +117,32 @@ class Generator:
         low = int(self.rng.uniform(lo, hi * 0.8))
         return low, int(low * self.rng.uniform(1.5, 3))
 
-    def investor(self) -> dict:
+    def _investor(self, sector: str, stages: list[str], region: int, band: int,
+                  kind: str) -> dict:
+        countries, currency = REGIONS[region]
+        lo, hi = BANDS[band]
+        return {"kind": kind, "sector": sector, "stages": stages, "countries": list(countries),
+                "currency": currency, "ticket_min": lo, "ticket_max": hi,
+                "fields": (self.rng.sample(SECTORS[sector], self.rng.randint(3, 5))
+                           + self._generic(1, 3))}
+
+    def firm(self, partners: int) -> list[dict]:
+        """An investment firm's partners: one mandate (stages, region, ticket), each partner
+        covering a sector of their own."""
         rng = self.rng
-        sector = rng.choice(list(SECTORS))
         first = rng.randrange(len(STAGES) - 1)
         stages = STAGES[first:first + 2]
-        region, currency = REGIONS[rng.randrange(len(REGIONS))]
+        region = rng.randrange(len(REGIONS))
         band = rng.choice(STAGE_BANDS[stages[-1]])
-        lo, hi = BANDS[band]
-        return {"sector": sector, "stages": stages, "countries": list(region),
-                "currency": currency, "ticket_min": lo, "ticket_max": hi,
-                "fields": rng.sample(SECTORS[sector], rng.randint(3, 5)) + self._generic(1, 3)}
+        return [self._investor(rng.choice(list(SECTORS)), stages, region, band, "firm")
+                for _ in range(partners)]
+
+    def angel(self) -> dict:
+        """An individual investor: early stages, small tickets, their home region."""
+        rng = self.rng
+        first = rng.randrange(2)
+        return self._investor(rng.choice(list(SECTORS)), STAGES[first:first + 2],
+                              rng.randrange(len(REGIONS)), 0, "angel")
 
     def project(self, sector=None, stage=None, country=None, invest=None, fields=None,
                 ask=None) -> dict:
@@ -195,8 +215,12 @@ class Generator:
     def world(self) -> World:
         size = self.size
         w = World()
-        w.investors = [self.investor() for _ in range(size["investors"])]
-        for inv in w.investors:
+        for _ in range(size["firms"]):
+            w.investors.extend(self.firm(size["partners"]))
+        w.investors.extend(self.angel() for _ in range(size["angels"]))
+        self.rng.shuffle(w.investors)
+        for inv in w.investors[:size["planted"]]:
+            inv["planted"] = True
             w.projects.extend(self.planted_for(inv))
         while len(w.projects) < size["projects"]:
             w.projects.append(self.project())

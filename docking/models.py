@@ -130,16 +130,26 @@ class Meeting(models.Model):
 
 
 class BusyCell(models.Model):
-    """One 5-minute cell of one person's time taken by an accepted meeting. The unique
-    constraint is what keeps anyone from two meetings at once, on any database and process."""
+    """One 5-minute cell of one person's time, taken by an accepted meeting or a booked
+    interview (recruitment's slot). The unique constraint is what keeps anyone from two
+    commitments at once, across both apps, on any database and process."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
                              related_name="+")
     cell = models.BigIntegerField(help_text="minutes since the epoch / 5")
-    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="cells")
+    meeting = models.ForeignKey(Meeting, null=True, blank=True, on_delete=models.CASCADE,
+                                related_name="cells")
+    slot = models.ForeignKey("recruitment.Slot", null=True, blank=True,
+                             on_delete=models.CASCADE, related_name="cells")
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["user", "cell"], name="busy_cell_once")]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "cell"], name="busy_cell_once"),
+            models.CheckConstraint(
+                condition=(Q(meeting__isnull=False, slot__isnull=True)
+                           | Q(meeting__isnull=True, slot__isnull=False)),
+                name="busy_cell_one_owner"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.user_id}@{self.cell}"

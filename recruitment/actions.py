@@ -7,7 +7,6 @@ booths app's action table.
 
 from __future__ import annotations
 
-import contextlib
 from typing import Annotated
 
 from channels.db import database_sync_to_async
@@ -16,10 +15,7 @@ from pydantic import Field
 
 from booths.actions import CLOSE_HOOKS, Session, action
 from booths.protocol import ErrorCode, ProtocolError, _Data, register_error_codes
-from hallserver.realtime.frames import event
-from hallserver.realtime.hub import hub
-from streaming.calls import calls, new_id, public_party
-from streaming.turn import ice_servers
+from streaming.rendezvous import Rendezvous
 
 from . import clock
 from .errors import RecruitCode
@@ -73,12 +69,8 @@ def _joinable(user_id: int, slot_id: int) -> tuple[dict, bool, int]:
     return {"booth": slot.booth_id, "wait": wait}, host, other
 
 
-#: Connection address → slots it waits at (so that a closing socket stops waiting).
-_waiting: dict[str, set[int]] = {}
-
-
-def _wait_key(slot_id: int) -> str:
-    return f"interview:{slot_id}"
+#: The first of the two waits, the second pairs the call (shared with meetings).
+interviews = Rendezvous("interview", "iv", "The interview is busy; try again.")
 
 
 @action("interview.join", SlotRef)
@@ -87,57 +79,12 @@ async def interview_join(session: Session, data: SlotRef) -> dict:
     The first of the two waits; the second sets up a call of exactly those two."""
     user_id = need_user(session)
     slot, host, other = await _joinable(user_id, data.slot)  # RecruitError: the reply
-    service = calls()
-    await service.start()
-    address = session.conn.address
-    me = {"user": user_id, "name": session.visitor.name, "addr": address, "staff": host}
-    key = _wait_key(data.slot)
-    ttl = slot["wait"]
-    for _ in range(3):
-        if await service.kv.set(key, me, ttl=ttl, nx=True):
-            _waiting.setdefault(address, set()).add(data.slot)
-            await hub.to_user(other, event("interview.waiting", {
-                "slot": data.slot, "user": {"id": user_id, "name": me["name"]}}))
-            return {"slot": data.slot, "waiting": True}
-        first = await service.kv.get(key)
-        if first is None:
-            continue
-        if first["user"] == user_id:
-            await service.kv.set(key, me, ttl=ttl)  # the same person, from this connection now
-            _waiting.setdefault(address, set()).add(data.slot)
-            return {"slot": data.slot, "waiting": True}
-        if not await service.kv.delete_if(key, first):
-            continue  # changed meanwhile: look again
-        _forget(first["addr"], data.slot)
-        call = await service.pair(f"iv{data.slot}-{new_id()}", slot["booth"], first, me)
-        return {"slot": data.slot, "waiting": False, "call": call["id"], "booth": slot["booth"],
-                "role": "offerer", "peer": {"id": first["user"], "name": first["name"]},
-                "participants": [public_party(p) for p in call["parties"]],
-                "ice_servers": ice_servers(user_id)}
-    raise ProtocolError(ErrorCode.SERVER_ERROR, "The interview is busy; try again.")
+    return await interviews.join(session, data.slot, user_id=user_id, other=other,
+                                 booth=slot["booth"], wait=slot["wait"], staff=host,
+                                 reply={"slot": data.slot})
 
 
-def _forget(address: str, slot_id: int) -> None:
-    waits = _waiting.get(address)
-    if waits is not None:
-        waits.discard(slot_id)
-        if not waits:
-            del _waiting[address]
-
-
-async def on_session_closed(session: Session) -> None:
-    """A closing socket stops waiting at its interviews."""
-    address = session.conn.address
-    waits = _waiting.pop(address, set()) if address else set()
-    if not waits:
-        return
-    service = calls()
-    for slot_id in waits:
-        with contextlib.suppress(Exception):
-            first = await service.kv.get(_wait_key(slot_id))
-            if first is not None and first["addr"] == address:
-                await service.kv.delete_if(_wait_key(slot_id), first)
-
+on_session_closed = interviews.on_session_closed
 
 if on_session_closed not in CLOSE_HOOKS:
     CLOSE_HOOKS.append(on_session_closed)

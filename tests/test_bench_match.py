@@ -21,7 +21,12 @@ def test_generator_is_deterministic_and_plants_good_matches():
     assert one.projects == two.projects and one.resumes == two.resumes
     assert Generator(8, SIZES["small"]).world().projects != one.projects
     assert len(one.projects) == SIZES["small"]["projects"]
-    for inv in one.investors:
+    size = SIZES["small"]
+    assert len(one.investors) == size["firms"] * size["partners"] + size["angels"]
+    assert {i["kind"] for i in one.investors} == {"firm", "angel"}
+    planted = [inv for inv in one.investors if inv.get("planted")]
+    assert len(planted) == size["planted"]
+    for inv in planted:
         good = [p for p in one.projects if good_project(inv, p)]
         assert len(good) >= 5  # the planted ones at least
         # The near misses: the investor's tags, but not a good match.

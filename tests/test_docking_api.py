@@ -310,20 +310,83 @@ def test_meeting_refusals(world):
         "meeting.not_yours"
 
 
-def test_accepting_clashes_with_a_booked_interview(world):
+def offered_slot(world, starts_at, minutes=30, candidate="vera"):
+    """A slot of booth A hosted by Alice, offered to ``candidate``'s application."""
     from recruitment.models import Application, Job, Slot
 
+    job = Job.objects.create(booth=world["booth_a"], title=f"Chemist {starts_at:%H%M}",
+                             job_type="full_time")
+    app = Application.objects.create(job=job, booth=world["booth_a"],
+                                     candidate=world[candidate], status="interview")
+    return Slot.objects.create(booth=world["booth_a"], host=world["staff_a"],
+                               starts_at=starts_at, ends_at=starts_at
+                               + timedelta(minutes=minutes), state="offered", application=app)
+
+
+def test_accepting_clashes_with_a_booked_interview(world):
     day = world["day"]
-    job = Job.objects.create(booth=world["booth_a"], title="Chemist", job_type="full_time")
-    app = Application.objects.create(job=job, booth=world["booth_a"], candidate=world["vera"])
-    Slot.objects.create(booth=world["booth_a"], host=world["staff_a"], starts_at=day,
-                        ends_at=day + timedelta(minutes=30), state="booked", application=app)
+    slot = offered_slot(world, day)
+    vera = as_user(world["vera"])
+    assert post(vera, f"/api/slots/{slot.pk}/book").status_code == 200
+    # Both the candidate and the host now hold those cells.
+    assert set(BusyCell.objects.filter(slot=slot).values_list("user_id", flat=True)) == {
+        world["vera"].pk, world["staff_a"].pk}
     m = post(as_user(world["walt"]), "/api/meetings", {"user": world["vera"].pk}).json()
-    refused = post(as_user(world["vera"]), f"/api/meetings/{m['id']}/accept",
+    refused = post(vera, f"/api/meetings/{m['id']}/accept",
                    {"starts_at": iso(day + timedelta(minutes=10))})
     assert error_of(refused, 409) == "meeting.overlap"
-    agenda = as_user(world["vera"]).get("/api/agenda").json()["items"]
+    agenda = vera.get("/api/agenda").json()["items"]
     assert [i["kind"] for i in agenda] == ["interview"]
+
+
+def test_the_host_of_a_booked_interview_cannot_accept_a_meeting_then(world):
+    """Interview first, meeting second: the host's time is taken by the booking (the gap of
+    issue 12: only the candidate's was checked)."""
+    day = world["day"]
+    slot = offered_slot(world, day)
+    assert post(as_user(world["vera"]), f"/api/slots/{slot.pk}/book").status_code == 200
+    host = as_user(world["staff_a"])
+    m = post(as_user(world["walt"]), "/api/meetings", {"user": world["staff_a"].pk}).json()
+    refused = post(host, f"/api/meetings/{m['id']}/accept",
+                   {"starts_at": iso(day + timedelta(minutes=25))})
+    assert error_of(refused, 409) == "meeting.overlap"
+    assert Meeting.objects.get(pk=m["id"]).state == "requested"
+    assert not BusyCell.objects.filter(meeting_id=m["id"]).exists()
+    # The candidate releases the interview: its cells are free, the meeting fits.
+    assert post(as_user(world["vera"]), f"/api/slots/{slot.pk}/release").status_code == 200
+    assert not BusyCell.objects.filter(slot=slot).exists()
+    accepted = post(host, f"/api/meetings/{m['id']}/accept",
+                    {"starts_at": iso(day + timedelta(minutes=25))})
+    assert accepted.status_code == 200, accepted.content
+
+
+def test_a_candidate_cannot_book_an_interview_over_the_hosts_meeting(world):
+    """Meeting first, interview second: the host accepted a meeting; the candidate's booking
+    over it is refused, and goes through once the meeting is cancelled."""
+    day = world["day"]
+    m = post(as_user(world["walt"]), "/api/meetings", {"user": world["staff_a"].pk}).json()
+    host = as_user(world["staff_a"])
+    assert post(host, f"/api/meetings/{m['id']}/accept",
+                {"starts_at": iso(day)}).status_code == 200
+    slot = offered_slot(world, day + timedelta(minutes=20), minutes=27)
+    vera = as_user(world["vera"])
+    assert error_of(post(vera, f"/api/slots/{slot.pk}/book"), 409) == "slot.overlap"
+    slot.refresh_from_db()
+    assert slot.state == "offered" and not BusyCell.objects.filter(slot=slot).exists()
+    assert post(host, f"/api/meetings/{m['id']}/cancel").status_code == 200
+    assert post(vera, f"/api/slots/{slot.pk}/book").status_code == 200
+
+
+def test_withdrawing_an_application_frees_its_interviews_cells(world):
+    from recruitment.services import applications
+
+    day = world["day"]
+    slot = offered_slot(world, day)
+    assert post(as_user(world["vera"]), f"/api/slots/{slot.pk}/book").status_code == 200
+    applications.withdraw(world["vera"], slot.application_id)
+    assert not BusyCell.objects.filter(slot=slot).exists()
+    m = meetings.request(world["walt"], user_id=world["staff_a"].pk)
+    assert meetings.accept(world["staff_a"], m.pk, timezone.now(), day, 30).state == "accepted"
 
 
 def test_sweep_reminds_once_and_marks_missed_meetings(world):

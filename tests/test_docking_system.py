@@ -1,7 +1,9 @@
 """Meetings across two real daphne processes sharing one database and a real Redis: one person
 accepts two overlapping meetings at the same moment, one acceptance through each process;
 exactly one wins and the other gets ``meeting.overlap``; the winner's other side hears of it
-on its socket, whichever process served the acceptance."""
+on its socket, whichever process served the acceptance. And across apps: a candidate books an
+interview with a host while the host accepts an overlapping meeting on the other process;
+exactly one of the two is made."""
 
 from __future__ import annotations
 
@@ -50,11 +52,53 @@ print(json.dumps({"rounds": rounds}))
 """.replace("ROUNDS", str(ROUNDS))
 
 
+# The busy person also hosts interviews for a booth: each round, a slot offered to the
+# candidate and a meeting asked of the busy person, 15 minutes apart (so they overlap).
+SETUP_INTERVIEWS = """
+import json
+from datetime import date, timedelta
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+from booths.models import Booth, BoothStaff, Expo, Hall, Profile
+from docking.models import Meeting
+from recruitment.models import Application, Job, Slot
+User = get_user_model()
+busy = User.objects.get(username="busy-person")
+expo = Expo.objects.create(name="Expo", slug="expo", starts_on=date(2026, 1, 1),
+                           ends_on=date(2027, 12, 31))
+hall = Hall.objects.create(expo=expo, name="Hall", slug="hall")
+booth = Booth.objects.create(hall=hall, name="Acme", country="DE")
+BoothStaff.objects.create(booth=booth, user=busy)
+cand = User.objects.create_user(username="candidate", password="pw-candidate-123")
+Profile.objects.create(user=cand, display_name="Candidate", kind="visitor")
+start = (timezone.now() + timedelta(days=3)).replace(minute=0, second=0, microsecond=0)
+rounds = []
+for n in range(ROUNDS):
+    at = start + timedelta(hours=2 * n)
+    job = Job.objects.create(booth=booth, title=f"Job {n}", job_type="full_time")
+    app = Application.objects.create(job=job, booth=booth, candidate=cand, status="interview")
+    slot = Slot.objects.create(booth=booth, host=busy, starts_at=at,
+                               ends_at=at + timedelta(minutes=30), state="offered",
+                               application=app)
+    other = User.objects.create_user(username=f"meeter-{n}", password=None)
+    Profile.objects.create(user=other, display_name=f"Meeter {n}", kind="visitor")
+    meeting = Meeting.objects.create(requester=other, recipient=busy)
+    rounds.append({"slot": slot.pk, "meeting": meeting.pk,
+                   "starts_at": (at + timedelta(minutes=15)).isoformat()})
+print(json.dumps({"interviews": rounds}))
+""".replace("ROUNDS", str(ROUNDS))
+
+
 def set_up(server) -> dict:
-    """The busy person, the askers and their meetings, in the database of ``server``."""
-    out = subprocess.run([sys.executable, "-m", "hallserver", "manage", "shell", "-c", SETUP],
-                         cwd=ROOT, env=server.env, check=True, capture_output=True, text=True)
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    """The busy person, the askers and their meetings, the candidate and the interview slots,
+    in the database of ``server``."""
+    world = {}
+    for script in (SETUP, SETUP_INTERVIEWS):
+        out = subprocess.run([sys.executable, "-m", "hallserver", "manage", "shell", "-c",
+                              script], cwd=ROOT, env=server.env, check=True,
+                             capture_output=True, text=True)
+        world.update(json.loads(out.stdout.strip().splitlines()[-1]))
+    return world
 
 
 @pytest.fixture(scope="module")
@@ -100,3 +144,38 @@ async def accept_both(cluster) -> None:
                                          timeout=10).read())["results"]
     assert len(listed) == ROUNDS
     assert sum(wins.values()) == ROUNDS
+
+
+async def test_an_interview_booking_and_a_meeting_acceptance_race_one_wins(cluster):
+    """Each round: the candidate books an interview with the busy person through one process
+    while the busy person accepts an overlapping meeting through the other (the processes
+    swap every round); exactly one of the two is made, the other is refused with its app's
+    overlap code."""
+    first, second, world = cluster
+    servers = (first, second)
+    made = {"interview": 0, "meeting": 0}
+    for n, round_ in enumerate(world["interviews"]):
+        cand = Http(servers[n % 2].url, "candidate", "pw-candidate-123")
+        host = Http(servers[1 - n % 2].url, "busy-person", "pw-busy-person-1")
+        booked, accepted = await asyncio.to_thread(
+            at_once,
+            lambda c=cand, s=round_["slot"]: c.post(f"/api/slots/{s}/book"),
+            lambda h=host, r=round_: h.post(f"/api/meetings/{r['meeting']}/accept",
+                                            {"starts_at": r["starts_at"]}))
+        assert sorted([booked[0], accepted[0]]) == [200, 409], (booked, accepted)
+        if booked[0] == 200:
+            assert accepted[1]["error"]["code"] == "meeting.overlap", accepted
+            made["interview"] += 1
+        else:
+            assert booked[1]["error"]["code"] == "slot.overlap", booked
+            made["meeting"] += 1
+    assert sum(made.values()) == ROUNDS
+    # What the database holds agrees: per round, the slot is booked or the meeting accepted.
+    host = Http(first.url, "busy-person", "pw-busy-person-1")
+    meetings = {m["id"] for m in json.loads(host.opener.open(
+        f"{first.url}/api/meetings?state=accepted", timeout=10).read())["results"]}
+    cand = Http(second.url, "candidate", "pw-candidate-123")
+    booked = {s["id"] for s in json.loads(cand.opener.open(
+        f"{second.url}/api/slots", timeout=10).read())["results"] if s["state"] == "booked"}
+    for round_ in world["interviews"]:
+        assert (round_["slot"] in booked) != (round_["meeting"] in meetings), round_

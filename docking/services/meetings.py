@@ -3,8 +3,9 @@
 Nobody is in two meetings at once, whichever process accepts: accepting is a conditional
 UPDATE of the meeting's state (of two acceptances of one meeting exactly one matches), and the
 accepted slot inserts one :class:`~docking.models.BusyCell` per person per 5-minute cell; the
-unique constraint ``(user, cell)`` refuses a second meeting over any cell of either person, on
-SQLite and PostgreSQL alike (docs/docking.md).
+unique constraint ``(user, cell)`` refuses a second meeting, or a booked interview
+(recruitment's slots hold cells too), over any cell of either person, on SQLite and
+PostgreSQL alike (docs/docking.md).
 """
 
 from __future__ import annotations
@@ -19,12 +20,12 @@ from booths.models import BoothStaff
 from recruitment.models import Slot
 from recruitment.services.notices import notify
 
-from ..models import Availability, BusyCell, Meeting, Project
+from ..models import Availability, Meeting, Project
 from ..signals import meeting_changed
-from . import DockError, person
+from . import DockError, busy, person
+from .busy import CELL
 from .projects import is_owner, owners
 
-CELL = 300  # seconds: the grid every slot lies on
 MIN_SLOT, MAX_SLOT = 10, 120  # minutes
 MAX_RANGE = timedelta(hours=14)
 REMIND_BEFORE = timedelta(minutes=5)
@@ -33,27 +34,13 @@ OPEN = (Meeting.State.REQUESTED, Meeting.State.PROPOSED)
 LIVE = (*OPEN, Meeting.State.ACCEPTED)
 
 
-def cells(starts_at: datetime, ends_at: datetime) -> range:
-    return range(int(starts_at.timestamp()) // CELL, int(ends_at.timestamp()) // CELL)
+def _lock_user(user_id: int) -> None:
+    """Serialise one person's availability changes."""
+    list(get_user_model().objects.select_for_update().filter(pk=user_id).values_list("pk"))
 
 
 def _on_grid(moment: datetime) -> bool:
     return moment.timestamp() % CELL == 0
-
-
-def has_meeting(user_ids: list[int], starts_at: datetime, ends_at: datetime) -> bool:
-    """Whether any of ``user_ids`` has an accepted meeting over part of that time (for
-    recruitment's interview bookings)."""
-    span = cells(starts_at, ends_at)
-    if ends_at.timestamp() % CELL:
-        span = range(span.start, span.stop + 1)  # a slot ending inside a cell touches it
-    return BusyCell.objects.filter(user_id__in=user_ids, cell__gte=span.start,
-                                   cell__lt=span.stop).exists()
-
-
-def _lock_user(user_id: int) -> None:
-    """Serialise one person's bookings with recruitment's (which locks the same row)."""
-    list(get_user_model().objects.select_for_update().filter(pk=user_id).values_list("pk"))
 
 
 # --- availability -------------------------------------------------------------------------------
@@ -302,14 +289,6 @@ def accept(user, meeting_id: int, now: datetime, starts_at: datetime | None = No
                             409)
     try:
         with transaction.atomic():
-            for uid in sorted({meeting.requester_id, recipient}):
-                _lock_user(uid)
-            if Slot.objects.filter(Q(host_id__in=[meeting.requester_id, recipient])
-                                   | Q(application__candidate_id__in=[meeting.requester_id,
-                                                                      recipient]),
-                                   state=Slot.State.BOOKED, starts_at__lt=end,
-                                   ends_at__gt=start).exists():
-                raise DockError("meeting.overlap", "One of you has an interview then.", 409)
             changed = Meeting.objects.filter(pk=meeting.pk, state=meeting.state).filter(
                 Q(recipient__isnull=True) | Q(recipient_id=recipient)).update(
                 state=Meeting.State.ACCEPTED, starts_at=start, ends_at=end,
@@ -317,14 +296,14 @@ def accept(user, meeting_id: int, now: datetime, starts_at: datetime | None = No
             if not changed:
                 raise DockError("meeting.changed", "The meeting changed meanwhile; reload it.",
                                 409)
-            BusyCell.objects.bulk_create([
-                BusyCell(user_id=uid, cell=cell, meeting_id=meeting.pk)
-                for uid in (meeting.requester_id, recipient) for cell in cells(start, end)])
+            # Taken by another meeting or a booked interview of either: IntegrityError.
+            busy.hold([meeting.requester_id, recipient], start, end, meeting_id=meeting.pk)
             meeting = _qs().get(pk=meeting.pk)
             _notify(meeting, "meeting.accepted", user)
     except IntegrityError:
         raise DockError("meeting.overlap",
-                        "One of you has another meeting at that time.", 409) from None
+                        "One of you has another meeting or an interview at that time.",
+                        409) from None
     return meeting
 
 
@@ -350,7 +329,7 @@ def cancel(user, meeting_id: int) -> Meeting:
         if not Meeting.objects.filter(pk=meeting.pk, state=meeting.state).update(
                 state=Meeting.State.CANCELLED):
             raise DockError("meeting.changed", "The meeting changed meanwhile; reload it.", 409)
-        BusyCell.objects.filter(meeting_id=meeting.pk).delete()
+        busy.free(meeting_id=meeting.pk)
         meeting = _qs().get(pk=meeting.pk)
         _notify(meeting, "meeting.cancelled", user)
     return meeting

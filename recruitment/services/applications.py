@@ -183,4 +183,8 @@ def withdraw(user, app_id: int) -> Application:
 
 
 def _release_slots(app: Application) -> None:
+    """The application's slots open again; booked ones give back their busy cells."""
+    from docking.models import BusyCell
+
+    BusyCell.objects.filter(slot__application=app).delete()
     Slot.objects.filter(application=app).update(state=Slot.State.OPEN, application=None)

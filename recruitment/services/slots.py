@@ -2,8 +2,11 @@
 
 Nobody is double-booked, whichever process serves whom: offering and booking are conditional
 UPDATEs (``WHERE state = 'open'`` / ``WHERE state = 'offered' AND application = ...``), so of
-two at once exactly one matches the row; overlaps of one person's slots are checked after
-locking that person's user row (``SELECT ... FOR UPDATE``), which serialises them.
+two at once exactly one matches the row. A booking takes the busy cells of the host and the
+candidate (project docking's ``BusyCell``, unique per person and 5-minute cell) in the same
+transaction, as an accepted meeting does: one constraint refuses a second interview or a
+meeting over the same time of either person, whichever app or process writes. Releasing frees
+the cells. A host's published slots may not overlap (checked after locking the host's row).
 """
 
 from __future__ import annotations
@@ -85,24 +88,21 @@ def book(user, slot_id: int) -> Slot:
     app = slot.application
     if app is None or app.candidate_id != user.pk:
         raise RecruitError("slot.not_found", f"No slot {slot_id}.", 404)
-    with transaction.atomic():
-        _lock_user(user.pk)
-        if Slot.objects.filter(state=Slot.State.BOOKED, application__candidate=user,
-                               starts_at__lt=slot.ends_at, ends_at__gt=slot.starts_at
-                               ).exclude(pk=slot.pk).exists():
-            raise RecruitError("slot.overlap", "You have another interview at that time.", 409)
-        # Project docking's meetings (docking/services/meetings.py locks the same user row
-        # before it accepts one, so the two are serialised for the candidate).
-        from docking.services.meetings import has_meeting
+    from docking.services import busy
 
-        if has_meeting([user.pk, slot.host_id], slot.starts_at, slot.ends_at):
-            raise RecruitError("slot.overlap", "One of you has a meeting at that time.", 409)
-        if not Slot.objects.filter(pk=slot.pk, state=Slot.State.OFFERED,
-                                   application=app).update(state=Slot.State.BOOKED):
-            raise RecruitError("slot.taken", "This slot is no longer offered to you.", 409)
-        slot.refresh_from_db()
-        notify([app.candidate_id, *booth_staff(slot.booth_id)], "slot.booked",
-               {**slot_data(slot), "job": {"id": app.job_id, "title": app.job.title}})
+    try:
+        with transaction.atomic():
+            if not Slot.objects.filter(pk=slot.pk, state=Slot.State.OFFERED,
+                                       application=app).update(state=Slot.State.BOOKED):
+                raise RecruitError("slot.taken", "This slot is no longer offered to you.", 409)
+            # Taken by a meeting or another interview of either person: IntegrityError.
+            busy.hold([user.pk, slot.host_id], slot.starts_at, slot.ends_at, slot_id=slot.pk)
+            slot.refresh_from_db()
+            notify([app.candidate_id, *booth_staff(slot.booth_id)], "slot.booked",
+                   {**slot_data(slot), "job": {"id": app.job_id, "title": app.job.title}})
+    except IntegrityError:
+        raise RecruitError("slot.overlap", "You or the host have a meeting or another interview "
+                           "at that time.", 409) from None
     return slot
 
 
@@ -113,10 +113,13 @@ def release(user, slot_id: int) -> Slot:
     app = slot.application
     if app is None:
         raise RecruitError("slot.taken", "The slot is not offered to anyone.", 409)
+    from docking.services import busy
+
     with transaction.atomic():
         if not Slot.objects.filter(pk=slot.pk, application=app).update(
                 state=Slot.State.OPEN, application=None):
             raise RecruitError("slot.taken", "The slot changed meanwhile.", 409)
+        busy.free(slot_id=slot.pk)
         data = slot_data(slot)
         notify([app.candidate_id, *booth_staff(slot.booth_id)], "slot.released",
                {**data, "state": Slot.State.OPEN, "application": app.pk})
