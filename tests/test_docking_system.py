@@ -64,7 +64,7 @@ from docking.models import Meeting
 from recruitment.models import Application, Job, Slot
 User = get_user_model()
 busy = User.objects.get(username="busy-person")
-expo = Expo.objects.create(name="Expo", slug="expo", starts_on=date(2026, 1, 1),
+expo = Expo.objects.create(name="Docking race", slug="docking-race", starts_on=date(2026, 1, 1),
                            ends_on=date(2027, 12, 31))
 hall = Hall.objects.create(expo=expo, name="Hall", slug="hall")
 booth = Booth.objects.create(hall=hall, name="Acme", country="DE")
@@ -147,6 +147,10 @@ async def accept_both(cluster) -> None:
 
 
 async def test_an_interview_booking_and_a_meeting_acceptance_race_one_wins(cluster):
+    await book_and_accept(cluster)
+
+
+async def book_and_accept(cluster) -> None:
     """Each round: the candidate books an interview with the busy person through one process
     while the busy person accepts an overlapping meeting through the other (the processes
     swap every round); exactly one of the two is made, the other is refused with its app's

@@ -78,6 +78,15 @@ async def test_overlapping_bookings_race_on_postgres(pg_recruitment):
     await test_recruitment_system.book_both(pg_recruitment)
 
 
-async def test_overlapping_meeting_acceptances_on_postgres(pg_servers):
+@pytest.fixture(scope="module")
+def pg_docking(pg_servers):
     first, second = pg_servers
-    await test_docking_system.accept_both((first, second, test_docking_system.set_up(first)))
+    return first, second, test_docking_system.set_up(first)
+
+
+async def test_overlapping_meeting_acceptances_on_postgres(pg_docking):
+    await test_docking_system.accept_both(pg_docking)
+
+
+async def test_interview_booking_and_meeting_acceptance_race_on_postgres(pg_docking):
+    await test_docking_system.book_and_accept(pg_docking)
