@@ -16,6 +16,7 @@ from pydantic import Field
 
 from booths.actions import CLOSE_HOOKS, Session, action
 from booths.protocol import _Data, register_error_codes
+from hallserver.realtime.frames import event
 from recruitment import clock
 from recruitment.actions import need_user
 from streaming.rendezvous import Rendezvous
@@ -44,7 +45,8 @@ def _joinable(user_id: int, meeting_id: int) -> tuple[dict, int]:
 
 
 #: The first of the two waits, the second pairs the call (as for an interview).
-rendezvous = Rendezvous("meeting", "mt", "The meeting is busy; try again.")
+rendezvous = Rendezvous("meeting", "mt", "The meeting is busy; try again.",
+                        lambda data: event("meeting.waiting", data))
 
 
 @action("meeting.join", MeetingRef)

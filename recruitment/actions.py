@@ -15,6 +15,7 @@ from pydantic import Field
 
 from booths.actions import CLOSE_HOOKS, Session, action
 from booths.protocol import ErrorCode, ProtocolError, _Data, register_error_codes
+from hallserver.realtime.frames import event
 from streaming.rendezvous import Rendezvous
 
 from . import clock
@@ -70,7 +71,8 @@ def _joinable(user_id: int, slot_id: int) -> tuple[dict, bool, int]:
 
 
 #: The first of the two waits, the second pairs the call (shared with meetings).
-interviews = Rendezvous("interview", "iv", "The interview is busy; try again.")
+interviews = Rendezvous("interview", "iv", "The interview is busy; try again.",
+                        lambda data: event("interview.waiting", data))
 
 
 @action("interview.join", SlotRef)

@@ -10,9 +10,9 @@ two may join through different processes; a closing socket stops waiting
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 
 from booths.protocol import ErrorCode, ProtocolError
-from hallserver.realtime.frames import event
 from hallserver.realtime.hub import hub
 
 from .calls import calls, new_id, public_party
@@ -22,10 +22,15 @@ from .turn import ice_servers
 class Rendezvous:
     """The waiting room of one kind of private call (``"interview"``, ``"meeting"``)."""
 
-    def __init__(self, kind: str, call_prefix: str, busy: str) -> None:
+    def __init__(self, kind: str, call_prefix: str, busy: str,
+                 waiting: Callable[[dict], dict]) -> None:
+        """``kind`` names the store keys (``<kind>:<id>``), ``call_prefix`` the calls' ids,
+        ``busy`` the error text when the store keeps changing, ``waiting`` builds the event
+        that tells the other side someone waits (its app's ``<kind>.waiting``)."""
         self.kind = kind
         self.call_prefix = call_prefix
         self.busy = busy
+        self.waiting = waiting
         #: Connection address → the ids it waits at.
         self._waiting: dict[str, set[int]] = {}
 
@@ -42,7 +47,7 @@ class Rendezvous:
     async def join(self, session, ref: int, *, user_id: int, other: int, booth: int,
                    wait: float, staff: bool, reply: dict) -> dict:
         """``user_id`` joins call ``ref`` with ``other``. The first waits (``other`` hears
-        ``<kind>.waiting``: ``reply`` and who waits) and gets ``{**reply, "waiting": true}``;
+        the ``waiting`` event: ``reply`` and who waits) and gets ``{**reply, "waiting": true}``;
         the second pairs the call and gets it, as its offerer. ``wait`` (seconds) bounds how
         long the waiting side is remembered. A CallError of ``pair`` (``call.busy``) goes to
         the caller."""
@@ -54,7 +59,7 @@ class Rendezvous:
         for _ in range(3):
             if await service.kv.set(key, me, ttl=wait, nx=True):
                 self._waiting.setdefault(address, set()).add(ref)
-                await hub.to_user(other, event(f"{self.kind}.waiting", {
+                await hub.to_user(other, self.waiting({
                     **reply, "user": {"id": user_id, "name": me["name"]}}))
                 return {**reply, "waiting": True}
             first = await service.kv.get(key)
