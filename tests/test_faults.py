@@ -21,6 +21,7 @@ import contextlib
 import itertools
 import json
 import os
+import signal
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -441,3 +442,118 @@ async def _cut_off(web1: ServerProcess, web2: ServerProcess, proxy: CuttableProx
     finally:
         for peer in peers:
             await peer.close()
+
+
+# --- a web process killed -------------------------------------------------------------------------
+def documented_reap_time() -> float:
+    """Seconds within which the other processes drop a crashed process's visitors, as
+    documented: the heartbeat's time to live plus one janitor round (presence.py)."""
+    from booths.services import presence
+
+    return presence.HEARTBEAT_TTL + presence.JANITOR_SECONDS
+
+
+async def rejoin(peer: Peer, server: ServerProcess, room: int) -> None:
+    """Reconnect ``peer`` to ``server`` and resume ``room`` from the last message it has."""
+    await peer.open(server)
+    seen = peer.seqs(room)
+    data = await peer.call("room.join", {"room": room, "since": seen[-1] if seen else 0})
+    assert not data["reset"]
+    peer.chat.setdefault(room, []).extend(data["missed"])
+
+
+class Sender:
+    """Sends numbered messages one after the other; a send that fails with the socket is sent
+    again with the same client id after reconnecting to ``fallback``."""
+
+    def __init__(self, peer: Peer, room: int, fallback: ServerProcess) -> None:
+        self.peer = peer
+        self.room = room
+        self.fallback = fallback
+        self.acked: dict[str, int] = {}
+        self.retried = 0
+
+    async def run(self, until: Callable[[], bool]) -> None:
+        n = 0
+        while not until():
+            n += 1
+            cid = f"{self.peer.name}-{n}"
+            while True:
+                try:
+                    frame = await self.peer.request("chat.send", {"room": self.room, "body": cid,
+                                                                  "client_id": cid})
+                except (ConnectionError, ConnectionClosed):
+                    self.retried += 1
+                    await self.peer.closed.wait()
+                    await rejoin(self.peer, self.fallback, self.room)
+                    continue
+                assert frame["ok"], frame
+                self.acked[cid] = frame["data"]["seq"]
+                break
+            await asyncio.sleep(0.02)
+
+
+async def test_killed_process_loses_and_repeats_nothing(tmp_path, redis_server, database_url):
+    with cluster(tmp_path, redis_server.url, database_url) as (web1, web2):
+        room = rooms_of(web1)["booth3"]
+        s1, r1, leaver = await guests(web1, "S1", "R1", "Leaver")
+        s2, r2 = await guests(web2, "S2", "R2")
+        peers = [s1, r1, leaver, s2, r2]
+        try:
+            start = 0
+            for peer, server in ((s1, web1), (r1, web1), (leaver, web1), (s2, web2),
+                                 (r2, web2)):
+                await peer.open(server)
+                start = (await peer.call("room.join", {"room": room}))["room"]["last_seq"]
+            everyone = {p.name for p in peers}
+            await wait_until(lambda: presence_is(r2, room, everyone))
+            senders = [Sender(s1, room, web2), Sender(s2, room, web2)]
+            killed = asyncio.Event()
+            after_kill: dict[Sender, int] = {}
+
+            def enough() -> bool:
+                return killed.is_set() and all(len(s.acked) >= after_kill[s] + 20
+                                               for s in senders)
+
+            sending = [asyncio.create_task(s.run(enough)) for s in senders]
+            await wait_until(lambda: _all_sent(senders, 10))
+
+            async def come_back(peer: Peer) -> float:
+                await peer.closed.wait()
+                await rejoin(peer, web2, room)
+                return time.monotonic()
+
+            returning = asyncio.create_task(come_back(r1))
+            os.kill(web1.proc.pid, signal.SIGKILL)
+            crashed = time.monotonic()
+            after_kill.update({s: len(s.acked) for s in senders})
+            killed.set()
+            log_timing("reader back on the other process", await returning - crashed)
+            async with asyncio.timeout(SAFETY):
+                await asyncio.gather(*sending)
+            log_timing("sender back on the other process", time.monotonic() - crashed)
+
+            acked = {cid: seq for s in senders for cid, seq in s.acked.items()}
+            last = max(acked.values())
+            # Nothing duplicated: one stored message per client id, each at its acked seq.
+            assert len(set(acked.values())) == len(acked)
+            assert sorted(acked.values()) == list(range(start + 1, last + 1))
+            history = await r2.call("chat.history", {"room": room, "limit": 200})
+            stored = {m["body"]: m["seq"] for m in history["messages"] if m["seq"] > start}
+            assert stored == acked
+            # Nothing lost or repeated for anyone, whether their process died or not.
+            for peer in (s1, r1, s2, r2):
+                await peer.wait_seq(room, last)
+                assert peer.seqs(room) == list(range(start + 1, last + 1)), peer.name
+            # The visitor who did not come back leaves presence within the documented time.
+            await wait_until(lambda: presence_is(r2, room, everyone - {"Leaver"}),
+                             within=documented_reap_time() + SAFETY)
+            log_timing("presence without the dead process's visitors",
+                       time.monotonic() - crashed)
+        finally:
+            for peer in peers:
+                await peer.close()
+
+
+async def _all_sent(senders: list[Sender], n: int) -> bool:
+    return all(len(s.acked) >= n for s in senders)
