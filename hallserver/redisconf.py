@@ -9,7 +9,8 @@ the channels-redis pub/sub layer the hub subscribes through) is built with these
   connection, with exponential backoff and jitter (``HALLSERVER_REDIS_RETRIES`` times,
   waits from 50 ms up to 1 s): a stale connection costs a reconnect, not a failed request;
 - a connection idle for ``HALLSERVER_REDIS_HEALTH_CHECK`` seconds is PINGed before use (this
-  finds connections whose peer vanished without closing them), and TCP keepalive is on;
+  finds connections whose peer vanished without closing them), and TCP keepalive with short
+  timers is on (it finds them even when nothing is sent, e.g. the pub/sub connection);
 - connecting and each read have time limits (``HALLSERVER_REDIS_TIMEOUT``), so a Redis that
   does not answer at all fails fast instead of hanging a request.
 
@@ -30,6 +31,13 @@ from django.conf import settings
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialWithJitterBackoff
 from redis.exceptions import ConnectionError, TimeoutError
+
+# A connection whose peer vanished without a word (a host or a NAT entry gone) is found by
+# TCP itself within about half a minute: probes after 10 s idle, 3 unanswered 5 s apart, and
+# unacknowledged writes give up after 20 s (Linux; other systems keep their defaults).
+KEEPALIVE = {getattr(socket, name): value for name, value in (
+    ("TCP_KEEPIDLE", 10), ("TCP_KEEPINTVL", 5), ("TCP_KEEPCNT", 3),
+    ("TCP_USER_TIMEOUT", 20_000)) if hasattr(socket, name)}
 
 
 class NotingRetry(Retry):
@@ -66,6 +74,7 @@ def options(conf: dict | None = None,
         "retry_on_error": [ConnectionError, TimeoutError, socket.timeout],
         "health_check_interval": conf["REDIS_HEALTH_CHECK"],
         "socket_keepalive": True,
+        "socket_keepalive_options": KEEPALIVE,
         "socket_connect_timeout": timeout,
         "socket_timeout": timeout,
     }

@@ -105,7 +105,13 @@ class Peer:
         rid = next(self.ids)
         future = asyncio.get_running_loop().create_future()
         self.pending[rid] = future
-        await self.ws.send(json.dumps({"action": action, "id": rid, "data": data}))
+        try:
+            await self.ws.send(json.dumps({"action": action, "id": rid, "data": data}))
+        except ConnectionClosed as exc:
+            self.pending.pop(rid, None)
+            if future.done():
+                future.exception()  # retrieved: the socket closed under it
+            raise ConnectionError(f"{self.name}: socket closed") from exc
         async with asyncio.timeout(SAFETY):
             return await future
 
