@@ -250,6 +250,7 @@ class RedisPresence:
         self.stale = False  # rebuild at the next check (set by any failed Redis call)
         self.on_rebuilt = None  # callback(rooms: list[int]) after a rebuild
         self.recovery_check = settings.HALLSERVER["PRESENCE_RECOVERY_CHECK"]
+        self._inflight: set[asyncio.Task] = set()  # batches sent and not yet answered
         self.rebuilds = 0
 
     @property
@@ -300,7 +301,9 @@ class RedisPresence:
     def _send_batch(self, loop: asyncio.AbstractEventLoop) -> None:
         batch = self._batches.pop(loop, None)
         if batch:
-            spawn(self._run_batch(batch))
+            task = spawn(self._run_batch(batch))
+            self._inflight.add(task)
+            task.add_done_callback(self._inflight.discard)
 
     async def _pipeline(self, client: aioredis.Redis, batch: list) -> list:
         """Send ``batch`` in one pipeline. Scripts go as EVALSHA alone: redis-py's script
@@ -497,6 +500,11 @@ class RedisPresence:
         self.redis  # noqa: B018  (registers the scripts on this loop's client)
         self.stale = False  # a failure from here on asks for another rebuild
         beat = await self._now(self.redis)
+        # Joins and leaves already on their way land before the snapshot is taken; those of
+        # later turns of the loop follow the rebuild (the snapshot and the script are queued
+        # in one turn, with no await between them).
+        if self._inflight:
+            await asyncio.wait(list(self._inflight))
         args: list = [self.prefix, self.process_id, HEARTBEAT_TTL, beat]
         rooms: set[int] = set()
         for (room, member), (n, info) in self.local.items():
