@@ -7,6 +7,7 @@
     python -m bench smoke  (a short correctness check, as run by tests/test_bench_smoke.py)
     python -m bench match  [--size small|conference] (matchmaking quality; bench/match.py)
     python -m bench pages  [--runs 5] [--scales demo,large]  (first paint: bench/pages.py)
+    python -m bench soak   [--clients 2000] [--duration 1800] [--sample-every 60]
 
 Every run measures Hallserver, a tutorial-style Channels relay and a bare websockets broadcast
 server (``--targets`` picks some), each against freshly started servers. See bench/README.md.
@@ -30,6 +31,7 @@ DEFAULTS = {
     "idle": {"clients": 5000, "rooms": 50},
     "storm": {"clients": 2000, "rooms": 50, "rounds": 3, "targets": list(TARGETS)},
     "smoke": {"clients": 200, "rate": 10.0, "duration": 2.0, "settle": 1.0, "drain": 20.0},
+    "soak": {"clients": 2000, "duration": 1800.0, "targets": ["hallserver"]},
 }
 
 HELP = {
@@ -38,6 +40,7 @@ HELP = {
     "idle": "server memory per idle connection",
     "storm": "many handshakes at once: failures, handshakes per second",
     "smoke": "short correctness check (everything delivered); exit code 1 on failure",
+    "soak": "the flood's load held for --duration: memory and open files per minute",
 }
 
 
@@ -54,7 +57,8 @@ def build_parser() -> argparse.ArgumentParser:
     g = common.add_argument_group("common options")
     g.add_argument("--clients", type=int, help="members / connections / flood target")
     g.add_argument("--rate", type=float, help="fanout: messages per second (default 5)")
-    g.add_argument("--duration", type=float, help="fanout: seconds of sending (default 20)")
+    g.add_argument("--duration", type=float,
+                   help="fanout: seconds of sending (default 20); soak: seconds (1800)")
     g.add_argument("--targets", type=_targets, default=None,
                    help=f"comma-separated subset of {','.join(TARGETS)} (default: "
                         "hallserver,channels,websockets; storm adds uvicorn, Hallserver on "
@@ -97,6 +101,13 @@ def build_parser() -> argparse.ArgumentParser:
                    help="flood: mean seconds between a chatter's messages (default 15)")
     g.add_argument("--chat-fraction", type=float, default=0.001,
                    help="flood: fraction of clients that chat (default 0.001)")
+
+    g.add_argument("--warmup", type=float, default=120.0,
+                   help="soak: seconds after the ramp before growth is measured (default 120)")
+    g.add_argument("--sample-every", type=float, default=60.0,
+                   help="soak: seconds between memory and open-file samples (default 60)")
+    g.add_argument("--churn", type=int, default=100,
+                   help="soak: connections opened and closed every sample (default 100)")
 
     parser = argparse.ArgumentParser(
         prog="hallserver bench", description=__doc__.split("\n\n")[0],

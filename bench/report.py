@@ -63,6 +63,10 @@ def header(opts: Options, load_before: tuple[float, ...] | None = None) -> str:
                  f"joining one of {opts.rooms} rooms",
         "smoke": f"{opts.clients} members, {opts.rate:g} msg/s for {opts.duration:g} s, "
                  f"pings, a small handshake storm",
+        "soak": f"{opts.duration:g} s at the flood's rates: ramp at {opts.ramp:g} clients/s "
+                f"to {opts.clients:,} in one room, {opts.chat_fraction:.1%} chatting every "
+                f"~{opts.chat_mean:g} s, pings every ~{opts.ping_interval:g} s, "
+                f"{opts.churn} connections opened and closed every {opts.sample_every:g} s",
     }[opts.command]
     load = ""
     if load_before is not None:
@@ -183,8 +187,49 @@ def smoke_table(rows: list[dict[str, Any]]) -> str:
     return "\n".join([markdown_table(headers, body), "", *_failures(rows)])
 
 
+def _mib(value: int | None) -> str:
+    return "n/a" if value is None else f"{value / 2**20:.1f}"
+
+
+def _pct(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:+.1f} %"
+
+
+def soak_table(rows: list[dict[str, Any]]) -> str:
+    parts = []
+    for r in rows:
+        if "failure" in r:
+            continue
+        nproc = r["server_procs"]
+        headers = ["minute", "clients", *(f"RSS MiB p{i + 1}" for i in range(nproc)),
+                   *(f"open files p{i + 1}" for i in range(nproc))]
+        body = [[f"{s['t'] / 60:.1f}", fmt_int(s["connected"]), *map(_mib, s["rss"]),
+                 *map(str, s["fds"])] for s in r["samples"]]
+        rss, fds = r["rss_growth"], r["fds_growth"]
+        summary = [["RSS after warm-up MiB", *(map(_mib, rss["base"]) if rss["base"] else
+                                               ["n/a"] * nproc)],
+                   ["RSS at the end MiB", *(map(_mib, rss["last"]) if rss["last"] else
+                                            ["n/a"] * nproc)],
+                   ["RSS growth", *(map(_pct, rss["pct"]) if rss["pct"] else ["n/a"] * nproc)],
+                   ["open files after warm-up / at the end",
+                    *([f"{a} / {b}" for a, b in zip(fds["base"], fds["last"], strict=True)]
+                      if fds["base"] else ["n/a"] * nproc)]]
+        parts += [markdown_table(headers, body), "",
+                  markdown_table(["", *(f"process {i + 1}" for i in range(nproc))], summary),
+                  "",
+                  f"- {_name(r)}: {r['note']}; {r['seconds']:.0f} s ({r['stop_reason']}); "
+                  f"warm-up until {r['warm_at']:.0f} s; {r['reached']:,} clients reached, "
+                  f"{r['churned']:,} churned; {r['chats_sent']:,} chat messages, "
+                  f"{r['chat_deliveries']:,} deliveries, chat p50 {fmt_ms(r['chat_p50_ms'])} ms,"
+                  f" p99 {fmt_ms(r['chat_p99_ms'])} ms; errors {_errors(r['errors'])}; CPU "
+                  f"server {fmt_num(r['server_cpu_pct'], 0)} %, Redis "
+                  f"{fmt_num(r['redis_cpu_pct'], 0)} %, load generators "
+                  f"{fmt_num(r['loadgen_cpu_pct'], 0)} %"]
+    return "\n".join([*parts, *_failures(rows)])
+
+
 TABLES = {"fanout": fanout_table, "idle": idle_table, "storm": storm_table,
-          "flood": flood_table, "smoke": smoke_table}
+          "flood": flood_table, "smoke": smoke_table, "soak": soak_table}
 
 
 def render(opts: Options, rows: list[dict[str, Any]],

@@ -51,6 +51,9 @@ class Options:
     timeout: float = 30.0
     rooms: int = 1  # idle and storm: clients spread round robin over this many rooms
     rounds: int = 1  # storm: rounds against fresh servers; the median round is reported
+    warmup: float = 120.0  # soak: seconds after the ramp before growth is measured
+    sample_every: float = 60.0  # soak: seconds between memory / open-file samples
+    churn: int = 100  # soak: connections opened and closed per sample period
     redis_url: str | None = None
     keep: bool = False
     out: Path | None = None
@@ -562,7 +565,10 @@ SCENARIOS = {
 
 async def run_benchmark(opts: Options) -> list[dict[str, Any]]:
     """Run ``opts.command`` against every target; a failing target yields an error row."""
-    scenario = SCENARIOS[opts.command]
+    if opts.command == "soak":
+        from .soak import soak_target as scenario
+    else:
+        scenario = SCENARIOS[opts.command]
     # The smoke check times nothing, so its targets may share the machine: run them at once.
     concurrent = opts.command == "smoke"
 

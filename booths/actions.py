@@ -275,9 +275,17 @@ async def chat_send(session: Session, data: ChatSendData) -> dict:
     limit = session.limits["MAX_CHAT_CHARS"]
     if len(body) > limit:
         raise ProtocolError(ErrorCode.CHAT_TOO_LONG, f"Messages have at most {limit} characters.")
-    await session.content_limit("chat.send")
-    privileged = can(visitor, "chat.bypass_limits", room)
-    hit = None if privileged else await runtime.word_filter().check(body)
+    try:
+        await session.content_limit("chat.send")
+        privileged = can(visitor, "chat.bypass_limits", room)
+        hit = None if privileged else await runtime.word_filter().check(body)
+    except (ProtocolError, DomainError):
+        raise
+    except Exception as exc:
+        # Redis (the rate limits) or the database (the word filter) failed before anything
+        # was written: say so, so that the client knows a retry cannot duplicate anything.
+        log.warning("chat.send refused before storing: %r", exc)
+        raise not_stored() from exc
     if hit is not None:
         word, verdict = hit
         if verdict == FilteredWord.Action.BLOCK:
@@ -286,12 +294,28 @@ async def chat_send(session: Session, data: ChatSendData) -> dict:
         held = await moderation_data.hold(room, visitor, body, word)
         await tell_moderators(room, "mod.held", held)
         return {"held": True}
-    row = await chat.store_message(room, visitor, body, privileged)
-    await publish_message(room, row)
-    if room.kind in (Room.Kind.BOOTH, Room.Kind.ROADSHOW) and not room.is_staff(visitor.id):
-        analytics.record("chat", booth=room.booth_id, roadshow=room.roadshow_id,
-                         user=visitor.id)
+    try:
+        row = await chat.store_message(room, visitor, body, privileged, data.client_id)
+    except chat.NotStored as exc:  # answered chat.not_stored by Session.handle
+        log.warning("chat.send not stored: %s", exc.detail)
+        raise
+    if not row.get("repeat"):
+        # Stored: from here on the send succeeded. If Redis cannot take the message now, the
+        # hubs' sequence sweep delivers it from the database once it can.
+        try:
+            await publish_message(room, row)
+        except Exception:
+            log.warning("chat message %s/%s stored but not published; the sweep delivers it",
+                        room.id, row["seq"], exc_info=True)
+        if room.kind in (Room.Kind.BOOTH, Room.Kind.ROADSHOW) and not room.is_staff(visitor.id):
+            analytics.record("chat", booth=room.booth_id, roadshow=room.roadshow_id,
+                             user=visitor.id)
     return {"seq": row["seq"], "id": row["pk"]}
+
+
+def not_stored() -> ProtocolError:
+    return ProtocolError(ErrorCode.CHAT_NOT_STORED,
+                         "The message was not stored; send it again (with the same client_id).")
 
 
 async def publish_message(room: RoomInfo, row: dict) -> None:

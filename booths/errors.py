@@ -22,6 +22,7 @@ class ErrorCode:
     ROOM_READ_ONLY = "room.read_only"
     CHAT_EMPTY = "chat.empty"
     CHAT_TOO_LONG = "chat.too_long"
+    CHAT_NOT_STORED = "chat.not_stored"
     SERVER_ERROR = "server.error"
     PERM_DENIED = "perm.denied"
     USER_NOT_FOUND = "user.not_found"

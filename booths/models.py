@@ -185,10 +185,18 @@ class ChatMessage(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     # A deleted message stays as a tombstone so that sequence numbers keep no gaps.
     deleted_at = models.DateTimeField(null=True, blank=True)
+    # The sender's own id for the message (``chat.send``'s ``client_id``): a retried send
+    # with the same id finds this row instead of storing the message twice.
+    client_id = models.CharField(max_length=64, blank=True, default="")
 
     class Meta:
         ordering = ["room", "seq"]
-        constraints = [models.UniqueConstraint(fields=["room", "seq"], name="seq_per_room")]
+        constraints = [
+            models.UniqueConstraint(fields=["room", "seq"], name="seq_per_room"),
+            models.UniqueConstraint(fields=["author", "room", "client_id"],
+                                    condition=~models.Q(client_id=""),
+                                    name="client_id_per_author_room"),
+        ]
         indexes = [models.Index(fields=["room", "author", "-seq"], name="chat_by_author")]
 
     def __str__(self) -> str:

@@ -65,6 +65,10 @@ class ChatSendData(RoomRef):
     # Length limits are checked by the chat service to answer chat.too_long; this bound
     # only keeps absurd input out of the validator.
     body: Annotated[str, Field(max_length=100_000)]
+    # The sender's id for this message, unique per sender and room: a send retried with the
+    # same id is stored once and answered with the original's seq (docs/protocol.md).
+    client_id: Annotated[str, Field(min_length=1, max_length=64,
+                                    pattern=r"^[A-Za-z0-9._:-]+$")] | None = None
 
 
 class ChatHistoryData(RoomRef):

@@ -405,7 +405,8 @@ function Composer({ roomId, room, joined }) {
     setError(null);
     setHeld(false);
     try {
-      const reply = await ws.request("chat.send", { room: roomId, body });
+      // Retried with the same client id when the answer is lost or says "not stored".
+      const reply = await ws.sendChat(roomId, body);
       setText((current) => (current === body ? "" : current));
       if (reply?.held) setHeld(true);
       if (slowMode > 0) waitFor(slowMode, "slow");

@@ -15,6 +15,9 @@
 //   stops (no reconnect loop) until reconnect() is called; "session.ended" is emitted.
 // - Rooms joined through joinRoom() are remembered with the highest chat `seq` seen; after a
 //   reconnect they are joined again with `since`, and chat messages are deduplicated by seq.
+// - sendChat(room, body) sends a chat message with a fresh `client_id` and, when the answer
+//   is lost or says the message was not stored, sends it again with the same id (the server
+//   stores it once): see "Retrying chat.send" in docs/protocol.md.
 // See docs/protocol.md for the wire format.
 
 import { signal } from "@preact/signals";
@@ -24,6 +27,11 @@ const PING_TIMEOUT_MS = 10_000;
 const REQUEST_TIMEOUT_MS = 15_000;
 const BACKOFF_BASE_MS = 500;
 const BACKOFF_MAX_MS = 10_000;
+// chat.send failures after which the same message (same client_id) is sent again.
+const CHAT_RETRY_CODES = new Set([
+  "chat.not_stored", "server.error", "client.timeout", "client.disconnected",
+]);
+const CHAT_RETRIES = 5;
 // Close codes after which reconnecting right away is the expected thing to do.
 const RESUME_CLOSE_CODES = new Set([4008, 1001]);
 // Close codes after which the client must not come back on its own (docs/protocol.md).
@@ -51,6 +59,14 @@ export class ProtocolError extends Error {
 export function backoffDelay(attempt, random = Math.random) {
   const ceiling = Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** Math.min(attempt, 30));
   return ceiling / 2 + random() * (ceiling / 2);
+}
+
+/** A new client message id: unique per sender and room in practice (128 random bits). */
+export function newClientId() {
+  if (globalThis.crypto?.randomUUID) return crypto.randomUUID();
+  const bytes = new Uint8Array(16);
+  globalThis.crypto.getRandomValues(bytes);
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
 export function defaultUrl() {
@@ -474,6 +490,26 @@ export class HallSocket {
         console.warn("hallserver: room.leave failed", err);
       }
     });
+  }
+
+  /**
+   * Send a chat message. It carries a fresh client id; if the reply is lost (timeout, dropped
+   * connection) or says the message was not stored, it is sent again with the same id, after
+   * a backoff, up to CHAT_RETRIES times: the server stores it once and answers a repeat with
+   * the original's seq. Other refusals (muted, slow mode, rate limits, ...) are not retried.
+   * Resolves with the reply's data (`{seq, id}` or `{held: true}`).
+   */
+  async sendChat(roomId, body, { clientId = newClientId(), random = Math.random } = {}) {
+    for (let attempt = 0; ; attempt += 1) {
+      try {
+        return await this.request("chat.send", { room: roomId, body, client_id: clientId });
+      } catch (err) {
+        if (!CHAT_RETRY_CODES.has(err.code) || attempt >= CHAT_RETRIES || this._stopped) {
+          throw err;
+        }
+        await new Promise((resolve) => setTimeout(resolve, backoffDelay(attempt, random)));
+      }
+    }
   }
 
   /** Rooms currently remembered, with their last seen seq (for debugging and tests). */

@@ -198,7 +198,22 @@ HALLSERVER = {
     "METRICS_ALLOW": env.list("HALLSERVER_METRICS_ALLOW", default=[
         "127.0.0.0/8", "::1/128", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7"]),
     "METRICS_TOKEN": env.str("HALLSERVER_METRICS_TOKEN", default=""),
+    # Redis clients (hallserver/redisconf.py): retries of a command that met a connection
+    # error (exponential backoff, 50 ms to 1 s), seconds of idleness after which a pooled
+    # connection is PINGed before use, and the connect and read time limit in seconds.
+    "REDIS_RETRIES": env.int("HALLSERVER_REDIS_RETRIES", default=3),
+    "REDIS_HEALTH_CHECK": env.float("HALLSERVER_REDIS_HEALTH_CHECK", default=15.0),
+    "REDIS_TIMEOUT": env.float("HALLSERVER_REDIS_TIMEOUT", default=5.0),
+    # Seconds between a web process's checks that Redis still holds its presence (a marker
+    # key, lost when Redis restarts empty); a missing marker or an earlier failure makes it
+    # write its visitors' presence again from its own sockets.
+    "PRESENCE_RECOVERY_CHECK": env.float("HALLSERVER_PRESENCE_RECOVERY_CHECK", default=1.0),
 }
+if REDIS_URL:
+    # Retries and health checks for the pub/sub layer's pool too (hallserver/redisconf.py).
+    from hallserver import redisconf
+
+    CHANNEL_LAYERS["default"]["CONFIG"]["hosts"][0].update(redisconf.options(HALLSERVER))
 
 # --- Auth, i18n, static --------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [

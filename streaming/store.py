@@ -17,6 +17,8 @@ import orjson
 import redis.asyncio as aioredis
 from django.conf import settings
 
+from hallserver import redisconf
+
 
 class MemoryStore:
     """Single-process store (no Redis)."""
@@ -112,10 +114,7 @@ class RedisStore:
         loop = asyncio.get_running_loop()
         hit = self._clients.get(loop)
         if hit is None:
-            pool = aioredis.BlockingConnectionPool.from_url(
-                self.url, max_connections=self.pool_size, timeout=30
-            )
-            client = aioredis.Redis(connection_pool=pool)
+            client = aioredis.Redis(connection_pool=redisconf.pool(self.url, self.pool_size))
             hit = self._clients[loop] = (client, client.register_script(_DELETE_IF))
         return hit
 

@@ -12,6 +12,7 @@ stops it at the end::
     with RedisServer() as server:           # always a private server
         server.url                          # redis://127.0.0.1:<port>/0
         server.restart()                    # same port: for reconnect tests
+        server.down(); ...; server.up()     # the same, with the outage under your control
 
 Set ``REDIS_SERVER`` to the path of another ``redis-server`` binary to use that one.
 """
@@ -227,6 +228,14 @@ class RedisServer:
             self._kill_process()
             raise
         atexit.register(self.stop)
+
+    def down(self) -> None:
+        """Stop the server process but keep its port and directory, for :meth:`up`."""
+        self._kill_process()
+
+    def up(self) -> None:
+        """Start the server again on the same port after :meth:`down`, empty."""
+        self.restart(0.0)
 
     def _kill_process(self) -> None:
         process, self.process = self.process, None

@@ -103,3 +103,29 @@ def test_signalling_bench_smoke(redis_url, tmp_path):
     assert latency["floor"]["count"] == 20, output
     assert 0 < latency["p50_ms"] <= latency["p90_ms"] <= latency["p99_ms"] <= latency["max_ms"]
     assert "floor (bare websockets relays" in proc.stdout, output
+
+
+def test_bench_soak_smoke(redis_url, tmp_path):
+    """``hallserver bench soak`` for a few seconds with a few clients: it samples every server
+    process's memory and open files and reports growth, chat latency and errors (the figures
+    themselves are not checked: that is what the 30-minute run is for)."""
+    result_file = tmp_path / "soak.json"
+    proc = subprocess.run(
+        [sys.executable, "-m", "bench", "soak", "--clients", "30", "--ramp", "30",
+         "--duration", "8", "--sample-every", "2", "--warmup", "1", "--churn", "4",
+         "--chat-fraction", "0.1", "--chat-mean", "1", "--redis-url", redis_url,
+         "--json", str(result_file)],
+        cwd=ROOT, capture_output=True, text=True, timeout=120,
+    )
+    output = f"stdout:\n{proc.stdout}\nstderr:\n{proc.stderr[-6000:]}"
+    assert proc.returncode == 0 and result_file.exists(), output
+    [row] = json.loads(result_file.read_text())["rows"]
+    assert row["target"] == "hallserver" and "failure" not in row, output
+    assert row["stop_reason"] == "completed" and row["server_procs"] == 2, output
+    assert len(row["samples"]) >= 3, output
+    for sample in row["samples"]:
+        assert len(sample["rss"]) == len(sample["fds"]) == 2
+        assert all(r > 0 for r in sample["rss"]) and all(f > 0 for f in sample["fds"])
+    assert row["churned"] > 0 and row["chats_sent"] > 0, output
+    assert len(row["rss_growth"]["pct"]) == 2, output
+    assert "| RSS growth |" in proc.stdout and "open files" in proc.stdout, output

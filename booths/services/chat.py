@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from channels.db import database_sync_to_async
-from django.db import connection, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -66,43 +66,86 @@ def message_frame(room_id: int, row: dict) -> str:
     return event("chat.message", message_data(room_id, row))
 
 
+class NotStored(ChatError):
+    """The message was certainly not stored (the transaction failed before its commit)."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(ErrorCode.CHAT_NOT_STORED,
+                         "The message was not stored; send it again (with the same client_id).",
+                         extra={})
+        self.detail = detail
+
+
+def _sent_before(room_id: int, author_id: int, client_id: str) -> dict | None:
+    row = (ChatMessage.objects.filter(room_id=room_id, author_id=author_id, client_id=client_id)
+           .values(*MESSAGE_FIELDS).first())
+    return None if row is None else {**row, "repeat": True}
+
+
 @database_sync_to_async
-def store_message(room: RoomInfo, visitor: Visitor, body: str, privileged: bool = False) -> dict:
+def store_message(room: RoomInfo, visitor: Visitor, body: str, privileged: bool = False,
+                  client_id: str | None = None) -> dict:
     """Store a message and return its row (as :func:`message_data` takes it).
 
     Refusals that depend on the room's current state are checked in the same transaction, so
     they hold on every process at once: a mute or ban of the sender, a read-only lock and slow
     mode (the last two not for ``privileged`` senders: moderators, the booth's staff).
+
+    ``client_id`` makes a retried send idempotent: if this sender already stored a message
+    with that id in this room, that message's row comes back (with ``"repeat": True``) and
+    nothing is stored. A failure inside the transaction raises :class:`NotStored`.
     """
+    if client_id is not None:
+        earlier = _sent_before(room.id, visitor.id, client_id)
+        if earlier is not None:
+            return earlier
+    try:
+        with transaction.atomic():
+            try:
+                row = _store(room, visitor, body, privileged, client_id)
+            except DatabaseError as exc:
+                raise NotStored(str(exc)) from exc
+    except NotStored as exc:
+        # Two sends with one id at once: the second meets the first's unique row.
+        if client_id is not None and isinstance(exc.__cause__, IntegrityError):
+            earlier = _sent_before(room.id, visitor.id, client_id)
+            if earlier is not None:
+                return earlier
+        raise
+    return row
+
+
+def _store(room: RoomInfo, visitor: Visitor, body: str, privileged: bool,
+           client_id: str | None) -> dict:
     now = timezone.now()
-    with transaction.atomic():
-        mute, ban = sanctions.in_force(visitor.id, room.id, now)
-        if mute is not None or ban is not None:
-            until = mute.until.timestamp() if mute is not None and mute.until else None
-            raise ChatError(ErrorCode.CHAT_MUTED, "You are muted here" + (
-                f" until {mute.until:%H:%M} UTC." if until else "."), extra={
-                    "until": until, "reason": mute.reason if mute is not None else "",
-                    "room": mute.room_id if mute is not None else None})
-        # The next sequence number and the room's state in one statement; a refusal below
-        # rolls the increment back with the transaction.
-        seq, read_only, slow_mode = _next_seq(room.id)
-        if not privileged:
-            if read_only:
-                raise ChatError(ErrorCode.ROOM_READ_ONLY, "This room is read-only.")
-            if slow_mode:
-                last = (ChatMessage.objects.filter(room_id=room.id, author_id=visitor.id)
-                        .order_by("-seq").values_list("created_at", flat=True).first())
-                wait = slow_mode - (now - last).total_seconds() if last else 0
-                if wait > 0:
-                    raise ChatError(
-                        ErrorCode.CHAT_SLOW_MODE,
-                        f"Slow mode: one message every {slow_mode} s.",
-                        extra={"retry_after": round(wait, 1)},
-                    )
-        msg = ChatMessage.objects.create(
-            room_id=room.id, seq=seq, author_id=visitor.id, author_name=visitor.name,
-            author_staff=room.is_staff(visitor.id), body=body, created_at=now,
-        )
+    mute, ban = sanctions.in_force(visitor.id, room.id, now)
+    if mute is not None or ban is not None:
+        until = mute.until.timestamp() if mute is not None and mute.until else None
+        raise ChatError(ErrorCode.CHAT_MUTED, "You are muted here" + (
+            f" until {mute.until:%H:%M} UTC." if until else "."), extra={
+                "until": until, "reason": mute.reason if mute is not None else "",
+                "room": mute.room_id if mute is not None else None})
+    # The next sequence number and the room's state in one statement; a refusal below
+    # rolls the increment back with the transaction.
+    seq, read_only, slow_mode = _next_seq(room.id)
+    if not privileged:
+        if read_only:
+            raise ChatError(ErrorCode.ROOM_READ_ONLY, "This room is read-only.")
+        if slow_mode:
+            last = (ChatMessage.objects.filter(room_id=room.id, author_id=visitor.id)
+                    .order_by("-seq").values_list("created_at", flat=True).first())
+            wait = slow_mode - (now - last).total_seconds() if last else 0
+            if wait > 0:
+                raise ChatError(
+                    ErrorCode.CHAT_SLOW_MODE,
+                    f"Slow mode: one message every {slow_mode} s.",
+                    extra={"retry_after": round(wait, 1)},
+                )
+    msg = ChatMessage.objects.create(
+        room_id=room.id, seq=seq, author_id=visitor.id, author_name=visitor.name,
+        author_staff=room.is_staff(visitor.id), body=body, created_at=now,
+        client_id=client_id or "",
+    )
     return {"pk": msg.pk, "seq": seq, "body": body, "created_at": msg.created_at,
             "author_id": visitor.id, "author_name": visitor.name,
             "author_staff": msg.author_staff, "deleted_at": None}

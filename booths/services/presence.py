@@ -9,6 +9,14 @@ per ``COUNTS_INTERVAL``.
 A process that dies without cleaning up is noticed by the others: every process refreshes a
 heartbeat key, and a janitor on each process removes the presence contributed by processes
 whose heartbeat expired.
+
+Redis may also lose what a living process wrote (it restarts empty, or the process was cut
+off from it for longer than the heartbeat lives and was reaped as dead), or a write may fail
+or be retried twice on a broken connection. Each process therefore keeps its own
+contributions in memory and writes them all again when needed: every
+``PRESENCE_RECOVERY_CHECK`` seconds it checks a marker key of its own (gone after a restart
+or a reap), and after any failed Redis call it rebuilds at its next check. A rebuild replaces
+the process's contributions in one script, then re-broadcasts the counts of its rooms.
 """
 
 from __future__ import annotations
@@ -27,7 +35,7 @@ import redis.asyncio as aioredis
 from django.conf import settings
 from redis.exceptions import NoScriptError, RedisError
 
-from hallserver import metrics
+from hallserver import metrics, redisconf
 from hallserver.errors import DomainError
 from hallserver.realtime.frames import event
 from hallserver.realtime.hub import Hub, spawn
@@ -186,7 +194,35 @@ for i = 1, #entries, 2 do
 end
 redis.call('DEL', KEYS[1])
 redis.call('SREM', KEYS[2], ARGV[2])
+redis.call('DEL', ARGV[1] .. 'pmark:' .. ARGV[2])
 return rooms
+"""
+# A process writes its presence again: what Redis holds of it is taken away, what it has now
+# is added (ARGV[5..]: room, member, connections, info; in groups of four), its heartbeat
+# (ARGV[4], the beat time, for ARGV[3] seconds) and marker are set. KEYS: its contributions
+# hash, the process set, the infos, heartbeat, marker.
+_REBUILD = """
+local old = redis.call('HGETALL', KEYS[1])
+for i = 1, #old, 2 do
+  local f = old[i]
+  local sep = string.find(f, '|', 1, true)
+  local key = ARGV[1] .. 'pres:' .. string.sub(f, 1, sep - 1)
+  local member = string.sub(f, sep + 1)
+  if redis.call('HINCRBY', key, member, -tonumber(old[i + 1])) <= 0 then
+    redis.call('HDEL', key, member)
+  end
+end
+redis.call('DEL', KEYS[1])
+for i = 5, #ARGV, 4 do
+  local room, member, n = ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 2])
+  redis.call('HINCRBY', ARGV[1] .. 'pres:' .. room, member, n)
+  redis.call('HINCRBY', KEYS[1], room .. '|' .. member, n)
+  if ARGV[i + 3] ~= '' then redis.call('HSET', KEYS[3], member, ARGV[i + 3]) end
+end
+redis.call('SADD', KEYS[2], ARGV[2])
+redis.call('SET', KEYS[4], ARGV[4], 'EX', ARGV[3])
+redis.call('SET', KEYS[5], 1)
+return 1
 """
 
 
@@ -208,6 +244,14 @@ class RedisPresence:
         self._sync_lock = threading.Lock()
         # Seconds now, for heartbeats and their age: Redis's clock unless set (tests).
         self.clock: Callable[[], float] | None = None
+        # What this process contributes: (room, member) -> [connections, info JSON or b""].
+        # Redis is rebuilt from it when it lost (or may have doubled) part of it.
+        self.local: dict[tuple[int, str], list] = {}
+        self.stale = False  # rebuild at the next check (set by any failed Redis call)
+        self.on_rebuilt = None  # callback(rooms: list[int]) after a rebuild
+        self.recovery_check = settings.HALLSERVER["PRESENCE_RECOVERY_CHECK"]
+        self._inflight: set[asyncio.Task] = set()  # batches sent and not yet answered
+        self.rebuilds = 0
 
     @property
     def redis(self) -> aioredis.Redis:
@@ -215,14 +259,15 @@ class RedisPresence:
         client = self._clients.get(loop)
         if client is None:
             # Blocking pool: a burst of handshakes waits for a connection instead of failing.
-            pool = aioredis.BlockingConnectionPool.from_url(
-                self.url, max_connections=self.pool_size, timeout=30
-            )
+            # Failed attempts are retried; any failure also schedules a rebuild, which
+            # repairs a script that a retry ran twice.
+            pool = redisconf.pool(self.url, self.pool_size, on_failure=self._failure_hook())
             client = self._clients[loop] = aioredis.Redis(connection_pool=pool)
             self._add = client.register_script(_ADD)
             self._add_and_list = client.register_script(_ADD_AND_LIST)
             self._remove = client.register_script(_REMOVE)
             self._reap = client.register_script(_REAP)
+            self._rebuild = client.register_script(_REBUILD)
             self._scripts[client] = (self._add, self._add_and_list, self._remove)
             self._start_background(loop)
         return client
@@ -256,7 +301,9 @@ class RedisPresence:
     def _send_batch(self, loop: asyncio.AbstractEventLoop) -> None:
         batch = self._batches.pop(loop, None)
         if batch:
-            spawn(self._run_batch(batch))
+            task = spawn(self._run_batch(batch))
+            self._inflight.add(task)
+            task.add_done_callback(self._inflight.discard)
 
     async def _pipeline(self, client: aioredis.Redis, batch: list) -> list:
         """Send ``batch`` in one pipeline. Scripts go as EVALSHA alone: redis-py's script
@@ -283,10 +330,35 @@ class RedisPresence:
                 results[i] = result
         return results
 
+    def _note_failure(self, error: Exception | None = None) -> None:
+        """A Redis call failed (or was retried): what Redis holds of this process may be
+        wrong, so write it again at the next check."""
+        self.stale = True
+
+    def _failure_hook(self):
+        """:meth:`_note_failure` as a plain function (see redisconf.NotingRetry)."""
+        def failed(error: Exception) -> None:
+            self.stale = True
+        return failed
+
+    def _track(self, room: int, member: str, delta: int, info: bytes = b"") -> None:
+        key = (room, member)
+        entry = self.local.get(key)
+        if entry is None:
+            if delta <= 0:
+                return
+            entry = self.local[key] = [0, info]
+        elif info:
+            entry[1] = info
+        entry[0] += delta
+        if entry[0] <= 0:
+            del self.local[key]
+
     async def _run_batch(self, batch: list) -> None:
         try:
             results = await self._pipeline(self.redis, batch)
         except BaseException as exc:
+            self._note_failure()
             for *_, future in batch:
                 if not future.done():
                     future.set_exception(exc if isinstance(exc, Exception)
@@ -308,23 +380,38 @@ class RedisPresence:
 
     async def add(self, room: int, member: str, info: dict | None) -> tuple[bool, int]:
         self.redis  # noqa: B018  (registers the scripts on this loop's client)
-        n, total = await self._call(
-            self._add, [self._key(room), self._proc_key, f"{self.prefix}pinfo"],
-            [member, room, orjson.dumps(info) if info else ""])
+        raw = orjson.dumps(info) if info else b""
+        self._track(room, member, 1, raw)
+        try:
+            n, total = await self._call(
+                self._add, [self._key(room), self._proc_key, f"{self.prefix}pinfo"],
+                [member, room, raw])
+        except BaseException:
+            self._track(room, member, -1)  # the caller treats the entry as failed
+            raise
         return n == 1, total
 
     async def add_and_list(self, room: int, member: str, info: dict | None,
                            limit: int) -> tuple[bool, int, list[dict] | None]:
         self.redis  # noqa: B018  (registers the scripts on this loop's client)
-        n, total, infos = await self._call(
-            self._add_and_list, [self._key(room), self._proc_key, f"{self.prefix}pinfo"],
-            [member, room, orjson.dumps(info) if info else "", limit])
+        raw = orjson.dumps(info) if info else b""
+        self._track(room, member, 1, raw)
+        try:
+            n, total, infos = await self._call(
+                self._add_and_list, [self._key(room), self._proc_key, f"{self.prefix}pinfo"],
+                [member, room, raw, limit])
+        except BaseException:
+            self._track(room, member, -1)
+            raise
         if not isinstance(infos, list):
             return n == 1, total, None
         return n == 1, total, [orjson.loads(i) for i in infos if i]
 
     async def remove(self, room: int, member: str) -> tuple[bool, int]:
         self.redis  # noqa: B018  (registers the scripts on this loop's client)
+        # Gone locally whatever Redis answers: a removal that fails is made good by the
+        # rebuild the failure schedules.
+        self._track(room, member, -1)
         n, total = await self._call(self._remove, [self._key(room), self._proc_key],
                                     [member, room])
         return n <= 0, total
@@ -384,7 +471,57 @@ class RedisPresence:
 
     # --- liveness of processes ------------------------------------------------------------
     def _start_background(self, loop: asyncio.AbstractEventLoop) -> None:
-        self._tasks = [loop.create_task(self._heartbeat()), loop.create_task(self._janitor())]
+        self._tasks = [loop.create_task(self._heartbeat()), loop.create_task(self._janitor()),
+                       loop.create_task(self._recovery())]
+
+    # --- recovery ---------------------------------------------------------------------------
+    @property
+    def _mark_key(self) -> str:
+        return f"{self.prefix}pmark:{self.process_id}"
+
+    async def _recovery(self) -> None:
+        """Every ``PRESENCE_RECOVERY_CHECK`` seconds: rebuild if a Redis call failed since the
+        last rebuild, or if the marker is gone (Redis restarted empty, or this process was
+        reaped as dead while it could not reach Redis)."""
+        while True:
+            await asyncio.sleep(self.recovery_check)
+            try:
+                if self.stale or not await self.redis.exists(self._mark_key):
+                    await self.rebuild()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                self._note_failure()
+                log.warning("presence recovery check failed: %r", exc)
+
+    async def rebuild(self) -> list[int]:
+        """Write this process's presence again from :attr:`local`, replacing what Redis
+        holds of it; returns the rooms concerned and tells ``on_rebuilt``."""
+        self.redis  # noqa: B018  (registers the scripts on this loop's client)
+        self.stale = False  # a failure from here on asks for another rebuild
+        beat = await self._now(self.redis)
+        # Joins and leaves already on their way land before the snapshot is taken; those of
+        # later turns of the loop follow the rebuild (the snapshot and the script are queued
+        # in one turn, with no await between them).
+        if self._inflight:
+            await asyncio.wait(list(self._inflight))
+        args: list = [self.prefix, self.process_id, HEARTBEAT_TTL, beat]
+        rooms: set[int] = set()
+        for (room, member), (n, info) in self.local.items():
+            args += [room, member, n, info]
+            rooms.add(room)
+        # Queued with the joins and leaves of this turn of the loop, so they stay in order.
+        await self._call(self._rebuild, [self._proc_key, f"{self.prefix}procs",
+                                         f"{self.prefix}pinfo",
+                                         f"{self.prefix}alive:{self.process_id}",
+                                         self._mark_key], args)
+        self.rebuilds += 1
+        if self.rebuilds > 1:
+            log.warning("presence of %d members in %d rooms written again to Redis",
+                        len(self.local), len(rooms))
+        if self.on_rebuilt is not None:
+            self.on_rebuilt(sorted(rooms))
+        return sorted(rooms)
 
     async def _now(self, r: aioredis.Redis) -> float:
         if self.clock is not None:
@@ -466,6 +603,7 @@ class PresenceService:
         self._again: dict[tuple[str, int], tuple[float, object]] = {}  # due after those
         if isinstance(store, RedisPresence):
             store.on_reaped = self._after_reap
+            store.on_rebuilt = self._after_rebuild
 
     @staticmethod
     def member_key(user: dict | None, connection_id: int, process_id: str) -> str:
@@ -630,6 +768,11 @@ class PresenceService:
     def _after_reap(self, rooms: list[int]) -> None:
         for room_id in rooms:
             spawn(self._refresh(room_id))
+
+    def _after_rebuild(self, rooms: list[int]) -> None:
+        """Presence was written again: everyone in these rooms gets the count as it is now
+        (negative "rooms" are users' connection counts, not rooms)."""
+        self._after_reap([r for r in rooms if r > 0])
 
     async def _refresh(self, room_id: int) -> None:
         room = await self.directory.get(room_id)

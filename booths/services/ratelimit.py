@@ -27,6 +27,7 @@ from limits.aio.storage import MemoryStorage, RedisStorage
 from limits.aio.strategies import MovingWindowRateLimiter
 from limits.errors import StorageError
 
+from hallserver import redisconf
 from hallserver.errors import DomainError
 
 # Seconds a synchronous Redis call of the HTTP limits may take before it fails.
@@ -65,6 +66,9 @@ class RateLimits:
                 storage = RedisStorage(
                     "async+" + settings.REDIS_URL, implementation="redispy",
                     key_prefix=settings.HALLSERVER["REDIS_PREFIX"] + "rl",
+                    # Retries and health checks like every Redis client here.
+                    connection_pool=redisconf.pool(settings.REDIS_URL,
+                                                   settings.REDIS_POOL_SIZE),
                 )
             else:
                 storage = MemoryStorage()

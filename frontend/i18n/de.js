@@ -140,6 +140,7 @@ export default {
   "error.chat.empty": "Die Nachricht ist leer.",
   "error.chat.too_long": "Die Nachricht ist zu lang.",
   "error.server.error": "Auf dem Server ist ein Problem aufgetreten. Bitte versuchen Sie es erneut.",
+  "error.chat.not_stored": "Die Nachricht konnte nicht gesendet werden. Bitte versuchen Sie es erneut.",
   "error.client.timeout": "Der Server hat nicht rechtzeitig geantwortet. Bitte versuchen Sie es erneut.",
   "error.client.disconnected": "Die Verbindung brach ab, bevor der Server antwortete.",
   "error.client.closed": "Die Verbindung ist geschlossen.",

@@ -137,6 +137,7 @@ export default {
   "error.chat.empty": "The message is empty.",
   "error.chat.too_long": "The message is too long.",
   "error.server.error": "The server had a problem. Please try again.",
+  "error.chat.not_stored": "The message could not be sent; please try again.",
   "error.client.timeout": "The server did not answer in time. Please try again.",
   "error.client.disconnected": "The connection was lost before the server answered.",
   "error.client.closed": "The connection is closed.",

@@ -168,6 +168,7 @@ export default {
   "error.chat.empty": "Сообщение пустое.",
   "error.chat.too_long": "Сообщение слишком длинное.",
   "error.server.error": "На сервере произошла ошибка. Попробуйте ещё раз.",
+  "error.chat.not_stored": "Сообщение не удалось отправить. Попробуйте ещё раз.",
   "error.client.timeout": "Сервер не ответил вовремя. Попробуйте ещё раз.",
   "error.client.disconnected": "Соединение прервалось до ответа сервера.",
   "error.client.closed": "Соединение закрыто.",

@@ -137,6 +137,7 @@ export default {
   "error.chat.empty": "消息不能为空。",
   "error.chat.too_long": "消息太长。",
   "error.server.error": "服务器出现问题，请重试。",
+  "error.chat.not_stored": "消息未能发送，请重试。",
   "error.client.timeout": "服务器未及时响应，请重试。",
   "error.client.disconnected": "服务器响应前连接已断开。",
   "error.client.closed": "连接已关闭。",

@@ -190,3 +190,45 @@ def test_backoff_grows_to_ten_seconds_with_jitter(harness):
 def test_default_url_follows_the_page(harness, live_server_url):
     url = harness.evaluate("wsc.defaultUrl()")
     assert url == live_server_url.replace("http://", "ws://") + "/ws/"
+
+
+def test_send_chat_retries_with_the_same_client_id(harness):
+    """sendChat: a fresh client id per message; a lost answer or chat.not_stored sends the same
+    message again with the same id; a refusal such as chat.muted is not retried."""
+    result = harness.evaluate(
+        """async () => {
+            const client = new wsc.HallSocket({url: "ws://example.test/ws/"});
+            client.connect();
+            const sock = FakeSocket.made[FakeSocket.made.length - 1];
+            sock.accept({id: 7, name: "Ada", kind: "visitor", staff_of: []});
+            const sends = () => sock.sent.filter((f) => f.action === "chat.send");
+
+            const sending = client.sendChat(41, "hello", {random: () => 0});
+            const first = sends()[0];
+            sock.fail(first, "chat.not_stored", "Not stored.");
+            await until(() => sends().length === 2);
+            const second = sends()[1];
+            sock.fail(second, "server.error", "Oops.");
+            await until(() => sends().length === 3);
+            const third = sends()[2];
+            sock.reply(third, {seq: 12, id: 99});
+            const reply = await sending;
+
+            const other = client.sendChat(41, "next");
+            const fourth = sends()[3];
+            sock.fail(fourth, "chat.muted", "You are muted.");
+            const refused = await other.catch((e) => e.code);
+            await new Promise((r) => setTimeout(r, 600));
+            return {
+                ids: [first, second, third].map((f) => f.data.client_id),
+                bodies: [first, second, third].map((f) => f.data.body),
+                reply, nextId: fourth.data.client_id, refused, total: sends().length,
+            };
+        }"""
+    )
+    ids = result["ids"]
+    assert ids[0] and ids == [ids[0]] * 3 and len(ids[0]) <= 64
+    assert result["bodies"] == ["hello"] * 3
+    assert result["reply"] == {"seq": 12, "id": 99}
+    assert result["nextId"] != ids[0]
+    assert result["refused"] == "chat.muted" and result["total"] == 4
