@@ -227,7 +227,9 @@ def test_reconnect_resumes_missed_messages(visitor, live_server_url, quiet_booth
         """() => {
             const ws = window.hallserver.ws;
             ws.realUrl = ws.url;
-            ws.url = "ws://127.0.0.1:9/ws/";
+            // Same origin (the Content-Security-Policy allows it), a path the server
+            // refuses: every reconnect attempt fails until the real URL is put back.
+            ws.url = ws.url.replace("/ws/", "/ws-held-back/");
             ws._ws.close(4008, "test");
         }"""
     )
