@@ -28,8 +28,9 @@ from recruitment.services import staff_booths
 
 from ..models import Entry
 
-#: Share of a misspelt word's trigrams an entry must hold to match it (SQLite).
-TYPO_SHARE = 0.6
+#: Share of a misspelt word's trigrams an entry must hold to match it (SQLite); on PostgreSQL
+#: pg_trgm's word similarity threshold for the same step.
+TYPO_SHARE = 0.5
 #: At most this many candidates per misspelt word are weighed (SQLite).
 TYPO_CANDIDATES = 300
 SNIPPET_CHARS = 160
@@ -72,6 +73,9 @@ def _exact(qs: QuerySet, words: list[str]) -> QuerySet:
 
 def _typo(qs: QuerySet, words: list[str]) -> QuerySet:
     if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT set_config('pg_trgm.word_similarity_threshold', %s, false)",
+                           [str(TYPO_SHARE)])
         for number, word in enumerate(words):
             qs = qs.alias(**{f"near{number}": RawSQL(
                 "%s <%% lower(search_entry.title || ' ' || search_entry.body)",
