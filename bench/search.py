@@ -33,14 +33,20 @@ QUERIES = [
     "лазерная оптика", "инженер", "инжинер",
     "maschinenbau", "werkzeug", "maschienenbau",
 ]
+
+
+def _split(words: str) -> list[str]:
+    return words.split()
+
+
 WORDS = {
-    "en": "robotics machine learning battery storage system engineer vision sensor cloud "
-          "analytics research lab solar grid medical imaging data platform".split(),
-    "zh": "机器人 人工智能 新能源 电池 储能 芯片 医疗 影像 数据 平台 工程师 研究院".split(),
-    "ru": "лазерная оптика инженер фотоника исследование системы энергия данные "
-          "разработка материалы".split(),
-    "de": "maschinenbau werkzeug werkzeugmaschinen ingenieur forschung energiespeicher "
-          "sensorik datenplattform fertigung".split(),
+    "en": _split("robotics machine learning battery storage system engineer vision sensor cloud "
+                 "analytics research lab solar grid medical imaging data platform"),
+    "zh": _split("机器人 人工智能 新能源 电池 储能 芯片 医疗 影像 数据 平台 工程师 研究院"),
+    "ru": _split("лазерная оптика инженер фотоника исследование системы энергия данные "
+                 "разработка материалы"),
+    "de": _split("maschinenbau werkzeug werkzeugmaschinen ingenieur forschung energiespeicher "
+                 "sensorik datenplattform fertigung"),
 }
 COUNTRIES = {"en": "US", "zh": "CN", "ru": "RU", "de": "DE"}
 DEFAULT_PG = "postgres://postgres@127.0.0.1:5432/postgres"
@@ -204,8 +210,8 @@ def main(argv: list[str] | None = None) -> int:
                     admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
                     admin.close()
         rows.append(json.loads(run.stdout.strip().splitlines()[-1]))
-    print(f"| database | entries | load s | search p50 / p95 / p99 ms | naive icontains "
-          f"p50 / p95 / p99 ms |\n|---|---|---|---|---|")
+    print("| database | entries | load s | search p50 / p95 / p99 ms | naive icontains "
+          "p50 / p95 / p99 ms |\n|---|---|---|---|---|")
     for r in rows:
         s, n = r["search"], r["naive"]
         print(f"| {r['vendor']} | {r['entries']} | {r['load_s']} | {s['p50']:.1f} / "
