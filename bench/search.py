@@ -52,9 +52,27 @@ COUNTRIES = {"en": "US", "zh": "CN", "ru": "RU", "de": "DE"}
 DEFAULT_PG = "postgres://postgres@127.0.0.1:5432/postgres"
 
 
+#: Share of generated words taken from :data:`WORDS` (the words the queries look for); the
+#: rest are made-up words, so that a query word is in a few per cent of the records, as in a
+#: real catalogue, rather than in every fourth.
+THEME_SHARE = 0.04
+SYLLABLES = {
+    "en": _split("ta ro mi ne ka lo ve sa tor ing ex al pro con ent"),
+    "zh": _split("华 科 技 术 通 信 新 材 料 制 造 服 务 生 物 光 电"),
+    "ru": _split("ка ро ми не ло ве са тор ние ст пр ов ен ал"),  # noqa: RUF001
+    "de": _split("ba ro mi ne ka lo ve sa ter ung ein al pro kon ent"),
+}
+
+
+def _word(rng: random.Random, lang: str) -> str:
+    if rng.random() < THEME_SHARE:
+        return rng.choice(WORDS[lang])
+    return "".join(rng.choice(SYLLABLES[lang]) for _ in range(rng.randint(2, 4)))
+
+
 def _text(rng: random.Random, lang: str, n: int) -> str:
     sep = "" if lang == "zh" else " "
-    return sep.join(rng.choice(WORDS[lang]) for _ in range(n))
+    return sep.join(_word(rng, lang) for _ in range(n))
 
 
 def generate(scale: float, seed: int = 7) -> dict:

@@ -5,7 +5,7 @@ any case (so Chinese without spaces, Russian and parts of German compounds match
 words of three characters or more go through the FTS5 trigram table, shorter ones are a
 substring scan; on PostgreSQL ``LIKE`` over the lowered text, served by the GIN trigram index.
 When no entry matches every word, the search tries again allowing typos: on PostgreSQL with
-pg_trgm's word similarity (``<%``), on SQLite by taking the entries sharing the most trigrams
+pg_trgm's word similarity (``<%``) against the title, on SQLite by taking the entries sharing the most trigrams
 with each word (FTS5 ``OR`` of the trigrams, best bm25 first) and keeping those holding at
 least :data:`TYPO_SHARE` of them.
 
@@ -78,7 +78,7 @@ def _typo(qs: QuerySet, words: list[str]) -> QuerySet:
                            [str(TYPO_SHARE)])
         for number, word in enumerate(words):
             qs = qs.alias(**{f"near{number}": RawSQL(
-                "%s <%% lower(search_entry.title || ' ' || search_entry.body)",
+                "%s <%% lower(search_entry.title)",
                 [word.lower()], output_field=BooleanField())}).filter(**{f"near{number}": True})
         return qs
     ids: set[int] | None = None
