@@ -6,8 +6,8 @@ words of three characters or more go through the FTS5 trigram table, shorter one
 substring scan; on PostgreSQL ``LIKE`` over the lowered text, served by the GIN trigram index.
 When no entry matches every word, the search tries again allowing typos: on PostgreSQL with
 pg_trgm's word similarity (``<%``) against the title, on SQLite by taking the entries
-sharing the most trigrams with each word (FTS5 ``OR`` of the trigrams, best bm25 first) and keeping those holding at
-least :data:`TYPO_SHARE` of them.
+sharing the most trigrams with each word (FTS5 ``OR`` of the trigrams, best bm25 first) and
+keeping those holding at least :data:`TYPO_SHARE` of them.
 
 Ranking: the whole query in the title first, then a title starting with it, then the rest;
 ties newest record first. Facets count the same filtered set the results are paged from, so
