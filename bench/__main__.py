@@ -6,6 +6,7 @@
     python -m bench storm  [--clients 2000] [--inflight 200] [--rounds 3]
     python -m bench smoke  (a short correctness check, as run by tests/test_bench_smoke.py)
     python -m bench match  [--size small|conference] (matchmaking quality; bench/match.py)
+    python -m bench search [--scale 1.0] [--repeat 5]  (catalogue search: bench/search.py)
     python -m bench pages  [--runs 5] [--scales demo,large]  (first paint: bench/pages.py)
     python -m bench soak   [--clients 2000] [--duration 1800] [--sample-every 60]
 
@@ -132,6 +133,10 @@ def main(argv: list[str] | None = None) -> int:
         from . import match
 
         return match.main(argv[1:])
+    if argv[:1] == ["search"]:  # catalogue search latency per database (bench/search.py)
+        from .search import main as search
+
+        return search(argv[1:])
     if argv[:1] == ["pages"]:  # a browser benchmark with options of its own
         from .pages import main as pages
 

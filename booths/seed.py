@@ -628,6 +628,9 @@ def seed_demo(now: datetime | None = None, booths_per_hall: int | None = None,
     from docking.seed import seed_docking  # project docking: projects, an investor
 
     seed_docking(booths_by_hall, users, RANDOM_SEED)
+    from search.services.index import rebuild  # bulk-created booths skip the search hooks
+
+    rebuild()
     return _report(expo, created=True)
 
 

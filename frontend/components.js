@@ -10,6 +10,7 @@ import { api } from "./api.js";
 import { loginHref, location$, matchRoute } from "./router.js";
 import { unread } from "./recruit-store.js";
 import { Bell } from "./bell.js";
+import { SearchBox } from "./search/search-box.js";
 
 export const html = htm.bind(h);
 
@@ -146,6 +147,7 @@ export function Header() {
           >`}
         </nav>
         <div class="header-tools">
+          <${SearchBox} />
           <${ConnectionState} />
           <${LanguageSwitcher} />
           <${Bell} />

@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "streaming",
     "accounts",
     "recruitment",
+    "search",
     "analytics",
     "console",
     "docking",

@@ -802,4 +802,15 @@ export default {
   "dock.booth.no_projects": "Noch keine Projekte.",
   "dock.job.candidates": "Kandidaten für diese Stelle",
   // --- end of project docking ---
+
+  "search.label": "Messe durchsuchen",
+  "search.placeholder": "Stände, Stellen, Projekte suchen…",
+  "search.failed": "Die Suche hat nicht geantwortet.",
+  "search.typo": "ähnliche Treffer",
+  "search.kind.all": "Alle",
+  "search.kind.booth": "Stände",
+  "search.kind.job": "Stellen",
+  "search.kind.project": "Projekte",
+  "search.kind.resume": "Lebensläufe",
+  "search.count": { one: "{n} Treffer", other: "{n} Treffer" },
 };

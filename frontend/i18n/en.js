@@ -796,4 +796,15 @@ export default {
   "dock.booth.no_projects": "No projects yet.",
   "dock.job.candidates": "Candidates for this job",
   // --- end of project docking ---
+
+  "search.label": "Search the expo",
+  "search.placeholder": "Search booths, jobs, projects…",
+  "search.failed": "The search did not answer.",
+  "search.typo": "showing near matches",
+  "search.kind.all": "All",
+  "search.kind.booth": "Booths",
+  "search.kind.job": "Jobs",
+  "search.kind.project": "Projects",
+  "search.kind.resume": "Résumés",
+  "search.count": { one: "{n} result", other: "{n} results" },
 };

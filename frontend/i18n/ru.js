@@ -859,4 +859,15 @@ export default {
   "dock.booth.no_projects": "Проектов пока нет.",
   "dock.job.candidates": "Кандидаты на эту вакансию",
   // --- end of project docking ---
+
+  "search.label": "Поиск по выставке",
+  "search.placeholder": "Стенды, вакансии, проекты…",
+  "search.failed": "Поиск не ответил.",
+  "search.typo": "показаны похожие результаты",
+  "search.kind.all": "Все",
+  "search.kind.booth": "Стенды",
+  "search.kind.job": "Вакансии",
+  "search.kind.project": "Проекты",
+  "search.kind.resume": "Резюме",
+  "search.count": { one: "{n} результат", few: "{n} результата", many: "{n} результатов", other: "{n} результата" },
 };

@@ -795,4 +795,15 @@ export default {
   "dock.booth.no_projects": "暂无项目。",
   "dock.job.candidates": "适合此职位的候选人",
   // --- end of project docking ---
+
+  "search.label": "搜索展会",
+  "search.placeholder": "搜索展位、职位、项目…",
+  "search.failed": "搜索没有响应。",
+  "search.typo": "显示相近结果",
+  "search.kind.all": "全部",
+  "search.kind.booth": "展位",
+  "search.kind.job": "职位",
+  "search.kind.project": "项目",
+  "search.kind.resume": "简历",
+  "search.count": { other: "{n} 个结果" },
 };

@@ -1,0 +1,34 @@
+"""One row per searchable record (booth, job, project, résumé): its text and the values the
+search filters and counts on, kept in step with the record by save/delete hooks
+(``search/signals.py``). The text index over ``title`` and ``body`` is per database: an FTS5
+trigram table on SQLite, a pg_trgm GIN index on PostgreSQL (migration 0002)."""
+
+from django.db import models
+
+
+class Entry(models.Model):
+    class Kind(models.TextChoices):
+        BOOTH = "booth"
+        JOB = "job"
+        PROJECT = "project"
+        RESUME = "resume"
+
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    ref = models.BigIntegerField(help_text="id of the booth, job, project or résumé owner")
+    title = models.CharField(max_length=400)
+    body = models.TextField(blank=True)
+    country = models.CharField(max_length=2, blank=True)
+    tags = models.JSONField(default=list, blank=True)
+    hall = models.BigIntegerField(null=True, blank=True)
+    booth = models.BigIntegerField(null=True, blank=True)
+    job_type = models.CharField(max_length=20, blank=True)
+    stage = models.CharField(max_length=16, blank=True)
+    #: False for closed jobs and for résumés whose owner has not opted in: never returned.
+    listed = models.BooleanField(default=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["kind", "ref"], name="search_entry_once")]
+        indexes = [models.Index(fields=["kind", "listed"], name="search_entry_kind")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.ref}"
