@@ -41,6 +41,7 @@ log = logging.getLogger(__name__)
 TOP = 10
 W_FIELDS, W_STAGE, W_TICKET, W_COUNTRY = 3.0, 2.0, 2.0, 1.0
 W_TYPE, W_LANG, W_PLACE = 2.0, 2.0, 3.0
+RELATED = 1.0  # weight of co-occurring tags in the fields of projects ↔ investors
 STAGES = [s.value for s in Stage]
 #: Larger than any weighted score, so one more requirement met outranks any score.
 TIER = 2 * (W_FIELDS + W_STAGE + W_TICKET + W_COUNTRY)
@@ -51,6 +52,8 @@ class TagIndex:
 
     def __init__(self, tag_lists: list[list[str]]) -> None:
         self.n = len(tag_lists)
+        self.tag_lists = [sorted(set(tags)) for tags in tag_lists]
+        self._cooc: dict | None = None
         postings: dict[str, list[int]] = {}
         for i, tags in enumerate(tag_lists):
             for tag in set(tags):
@@ -74,18 +77,46 @@ class TagIndex:
                 out[ix] += self.idf[tag]
         return out
 
-    def cosine(self, tags) -> np.ndarray:
+    def cosine(self, tags, related: float = 0.0) -> np.ndarray:
         """Per item, the cosine between its IDF-weighted tag vector and that of ``tags``
         (0 to 1): a tag both sides name counts by its rarity squared, and an item is not
-        favoured for having few tags, as a share of its own tags would favour it."""
-        tags = set(tags)
+        favoured for having few tags, as a share of its own tags would favour it.
+
+        ``related`` > 0 adds to the query, at that weight times how often they appear with
+        its tags in these items, the tags people name together with its tags (so
+        "drones" finds "motion-control" projects: items that share no tag but the
+        subject)."""
+        weights = dict.fromkeys(set(tags), 1.0)
+        if related:
+            for tag, w in self._related(weights).items():
+                weights[tag] = weights.get(tag, 0.0) + related * w
         out = np.zeros(self.n, dtype=np.float32)
-        for tag in tags:
+        for tag, w in weights.items():
             ix = self.postings.get(tag)
             if ix is not None:
-                out[ix] += self.idf[tag] ** 2
-        own = math.sqrt(sum(self.weight(t) ** 2 for t in tags)) or 1.0
+                out[ix] += w * self.idf[tag] ** 2
+        own = math.sqrt(sum((w * self.weight(t)) ** 2 for t, w in weights.items())) or 1.0
         return out / (np.maximum(self.norm, 1e-6) * own)
+
+    def _related(self, query: dict) -> dict[str, float]:
+        """Tags co-occurring with the query's, each with the mean over the query's tags of
+        the share of that tag's items that also name it."""
+        if self._cooc is None:
+            cooc: dict[str, dict[str, int]] = {}
+            for tags in self.tag_lists:
+                for a in tags:
+                    row = cooc.setdefault(a, {})
+                    for b in tags:
+                        if b != a:
+                            row[b] = row.get(b, 0) + 1
+            self._cooc = cooc
+        out: dict[str, float] = {}
+        for tag in query:
+            df = len(self.postings.get(tag, ()))
+            for other, n in self._cooc.get(tag, {}).items():
+                if other not in query:
+                    out[other] = out.get(other, 0.0) + n / df / len(query)
+        return out
 
     def hits(self, tags) -> np.ndarray:
         """Per item, whether it has any of ``tags``."""
@@ -319,7 +350,7 @@ def projects_for_investor(inv: dict, k: int = TOP, exclude_user: int = 0,
         return []
     x = ix.extra
     fields = _lower(inv.get("fields"))
-    f = ix.tags.cosine(fields)
+    f = ix.tags.cosine(fields, RELATED)
     stages = inv.get("stages") or []
     s = x["stage"].isin(stages).astype(np.float32) if stages else np.full(len(f), 0.5)
     countries = [c.upper() for c in inv.get("countries") or []]
@@ -357,7 +388,7 @@ def investors_for_project(project: dict, k: int = TOP, exclude_users=()) -> list
         return []
     x = ix.extra
     fields = _lower(project.get("fields"))
-    f = ix.tags.cosine(fields)
+    f = ix.tags.cosine(fields, RELATED)
     stage = project.get("stage") or ""
     s = np.where(x["any_stage"], 0.5, x["stages"].hits([stage]).astype(np.float32))
     country = (project.get("country") or "").upper()
