@@ -10,6 +10,7 @@ from docking.models import InvestorProfile, Project
 from docking.services import matching
 from recruitment.models import Job, Resume
 from tests.docking_world import make_docking_world
+from tests.recruitment_world import make_user
 
 
 @pytest.fixture
@@ -92,3 +93,44 @@ def test_the_demo_seed_plants_projects_the_demo_investor_is_shown_first():
         kinds = {part["kind"] for part in pick["reason"]["parts"]}
         assert {"field", "stage", "ticket", "country"} <= kinds
         assert Project.objects.get(pk=pick["id"]).country in inv.countries
+
+
+@pytest.mark.django_db
+def test_an_investors_stated_criteria_are_requirements_before_the_tags(world):
+    """The investor's very tags in the wrong country rank after a project sharing one tag
+    that meets stage, country and ticket; it still fills the list after it, and its reason
+    names only what matched."""
+    abroad = Project.objects.create(
+        owner=world["walt"], title="Robot arms US", fields=["robotics", "logistics"],
+        stage="growth", seeking=["investment"], amount_min=1_000_000, amount_max=2_000_000,
+        currency="EUR", country="US")
+    fits = Project.objects.create(
+        owner=world["walt"], title="Drone depots", fields=["logistics", "drones", "sensors"],
+        stage="first_revenue", seeking=["investment"], amount_min=1_000_000,
+        amount_max=2_000_000, currency="EUR", country="FR")
+    matching.changed()
+    inv = InvestorProfile.objects.filter(user=world["ida"]).values().first()
+    picks = matching.projects_for_investor(inv)
+    assert [p["id"] for p in picks] == [world["robot"].pk, fits.pk, abroad.pk]
+    assert picks[1]["reason"]["text"] == "logistics · first_revenue · EUR 1M-2M · FR"
+    assert picks[2]["reason"]["text"] == "robotics · logistics · growth · EUR 1M-2M"
+    assert picks[2]["score"] > picks[1]["score"]  # the weighted score alone would swap them
+
+
+@pytest.mark.django_db
+def test_a_project_is_shown_the_investors_whose_criteria_it_meets_first(world):
+    """Ivo names the project's very tags but invests in the US only; Ines shares one tag and
+    takes German growth projects at this ticket: Ines first, Ivo after her."""
+    ivo, ines = make_user("ivo", "Ivo Investor"), make_user("ines", "Ines Investor")
+    InvestorProfile.objects.create(user=ivo, ticket_min=500_000, ticket_max=3_000_000,
+                                   currency="EUR", stages=["growth"],
+                                   fields=["robotics", "logistics"], countries=["US"])
+    InvestorProfile.objects.create(user=ines, ticket_min=500_000, ticket_max=3_000_000,
+                                   currency="EUR", stages=["growth"],
+                                   fields=["logistics", "drones", "sensors"], countries=["DE"])
+    matching.changed()
+    picks = matching.for_project(world["robot"].pk)
+    order = [p["id"] for p in picks]
+    assert order.index(ines.pk) < order.index(ivo.pk)
+    assert "US" not in picks[order.index(ivo.pk)]["reason"]["text"]
+    assert "DE" not in picks[order.index(ivo.pk)]["reason"]["text"]

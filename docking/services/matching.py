@@ -41,7 +41,10 @@ log = logging.getLogger(__name__)
 TOP = 10
 W_FIELDS, W_STAGE, W_TICKET, W_COUNTRY = 3.0, 2.0, 2.0, 1.0
 W_TYPE, W_LANG, W_PLACE = 2.0, 2.0, 3.0
+RELATED = 1.0  # weight of co-occurring tags in the fields of projects ↔ investors
 STAGES = [s.value for s in Stage]
+#: Larger than any weighted score, so one more requirement met outranks any score.
+TIER = 2 * (W_FIELDS + W_STAGE + W_TICKET + W_COUNTRY)
 
 
 class TagIndex:
@@ -49,6 +52,8 @@ class TagIndex:
 
     def __init__(self, tag_lists: list[list[str]]) -> None:
         self.n = len(tag_lists)
+        self.tag_lists = [sorted(set(tags)) for tags in tag_lists]
+        self._cooc: dict | None = None
         postings: dict[str, list[int]] = {}
         for i, tags in enumerate(tag_lists):
             for tag in set(tags):
@@ -57,6 +62,8 @@ class TagIndex:
         self.idf = {t: math.log(1 + self.n / len(ix)) for t, ix in self.postings.items()}
         self.mass = np.asarray([sum(self.idf[t] for t in set(tags)) for tags in tag_lists],
                                dtype=np.float32)
+        self.norm = np.sqrt(np.asarray([sum(self.idf[t] ** 2 for t in set(tags))
+                                        for tags in tag_lists], dtype=np.float32))
 
     def weight(self, tag: str) -> float:
         return self.idf.get(tag, math.log(1 + self.n))
@@ -68,6 +75,47 @@ class TagIndex:
             ix = self.postings.get(tag)
             if ix is not None:
                 out[ix] += self.idf[tag]
+        return out
+
+    def cosine(self, tags, related: float = 0.0) -> np.ndarray:
+        """Per item, the cosine between its IDF-weighted tag vector and that of ``tags``
+        (0 to 1): a tag both sides name counts by its rarity squared, and an item is not
+        favoured for having few tags, as a share of its own tags would favour it.
+
+        ``related`` > 0 adds to the query, at that weight times how often they appear with
+        its tags in these items, the tags people name together with its tags (so
+        "drones" finds "motion-control" projects: items that share no tag but the
+        subject)."""
+        weights = dict.fromkeys(set(tags), 1.0)
+        if related:
+            for tag, w in self._related(weights).items():
+                weights[tag] = weights.get(tag, 0.0) + related * w
+        out = np.zeros(self.n, dtype=np.float32)
+        for tag, w in weights.items():
+            ix = self.postings.get(tag)
+            if ix is not None:
+                out[ix] += w * self.idf[tag] ** 2
+        own = math.sqrt(sum((w * self.weight(t)) ** 2 for t, w in weights.items())) or 1.0
+        return out / (np.maximum(self.norm, 1e-6) * own)
+
+    def _related(self, query: dict) -> dict[str, float]:
+        """Tags co-occurring with the query's, each with the mean over the query's tags of
+        the share of that tag's items that also name it."""
+        if self._cooc is None:
+            cooc: dict[str, dict[str, int]] = {}
+            for tags in self.tag_lists:
+                for a in tags:
+                    row = cooc.setdefault(a, {})
+                    for b in tags:
+                        if b != a:
+                            row[b] = row.get(b, 0) + 1
+            self._cooc = cooc
+        out: dict[str, float] = {}
+        for tag in query:
+            df = len(self.postings.get(tag, ()))
+            for other, n in self._cooc.get(tag, {}).items():
+                if other not in query:
+                    out[other] = out.get(other, 0.0) + n / df / len(query)
         return out
 
     def hits(self, tags) -> np.ndarray:
@@ -259,11 +307,16 @@ def changed(*kinds: str) -> None:
 
 # --- scoring and reasons ------------------------------------------------------------------------
 
-def _top(scores: np.ndarray, k: int) -> list[int]:
+def _top(scores: np.ndarray, k: int, met: np.ndarray | None = None) -> list[int]:
+    """The ``k`` best items with a positive score. With ``met`` (per item, how many of the
+    asker's stated requirements it meets), items meeting more requirements come first and the
+    score orders each tier; so when too few meet all of them the list fills up with the
+    nearest misses rather than coming back short."""
     ok = np.flatnonzero(scores > 0)
+    rank = scores if met is None else scores + TIER * met
     if len(ok) > k:
-        ok = ok[np.argpartition(-scores[ok], k - 1)[:k]]
-    return sorted(ok.tolist(), key=lambda i: (-scores[i], i))
+        ok = ok[np.argpartition(-rank[ok], k - 1)[:k]]
+    return sorted(ok.tolist(), key=lambda i: (-rank[i], i))
 
 
 def _field_part(tags: TagIndex, mine: list[str], theirs: list[str]) -> list[str]:
@@ -297,7 +350,7 @@ def projects_for_investor(inv: dict, k: int = TOP, exclude_user: int = 0,
         return []
     x = ix.extra
     fields = _lower(inv.get("fields"))
-    f = ix.tags.shared(fields) / np.maximum(ix.tags.mass, 1e-6)
+    f = ix.tags.cosine(fields, RELATED)
     stages = inv.get("stages") or []
     s = x["stage"].isin(stages).astype(np.float32) if stages else np.full(len(f), 0.5)
     countries = [c.upper() for c in inv.get("countries") or []]
@@ -308,8 +361,12 @@ def projects_for_investor(inv: dict, k: int = TOP, exclude_user: int = 0,
     own = (x["owner"] == exclude_user) if exclude_user else np.zeros(len(f), dtype=bool)
     own |= np.isin(x["booth"], list(exclude_booths))
     score = np.where(x["invest"] & (f > 0) & ~own, score, 0)
+    # The investor's stated stages, countries and ticket are requirements, not bonuses.
+    has_ticket = inv.get("ticket_min") is not None or inv.get("ticket_max") is not None
+    met = (np.asarray(s >= 1 if stages else True, dtype=np.float32)
+           + (c >= 1 if countries else True) + (t if has_ticket else True))
     out = []
-    for i in _top(score, k):
+    for i in _top(score, k, met):
         row = ix.rows[i]
         parts = [("field", tag) for tag in _field_part(ix.tags, fields, row["fields"])]
         if stages and row["stage"] in stages:
@@ -331,8 +388,7 @@ def investors_for_project(project: dict, k: int = TOP, exclude_users=()) -> list
         return []
     x = ix.extra
     fields = _lower(project.get("fields"))
-    own_mass = sum(ix.tags.weight(t) for t in set(fields)) or 1.0
-    f = ix.tags.shared(fields) / own_mass
+    f = ix.tags.cosine(fields, RELATED)
     stage = project.get("stage") or ""
     s = np.where(x["any_stage"], 0.5, x["stages"].hits([stage]).astype(np.float32))
     country = (project.get("country") or "").upper()
@@ -342,8 +398,13 @@ def investors_for_project(project: dict, k: int = TOP, exclude_users=()) -> list
          & (x["currency"].eq(project.get("currency") or "") | x["currency"].eq("")))
     score = W_FIELDS * f + W_STAGE * s + W_TICKET * t + W_COUNTRY * c
     score = np.where((f > 0) & ~np.isin(ix.ids, list(exclude_users)), score, 0)
+    # Each investor's stated stages, countries and ticket are requirements the project must
+    # meet (an investor who states none of one kind takes any).
+    no_ticket = np.isnan(x["lo"]) & np.isnan(x["hi"])
+    met = ((s >= 1) | x["any_stage"]).astype(np.float32) \
+        + ((c >= 1) | x["any_country"]) + (t | no_ticket)
     out = []
-    for i in _top(score, k):
+    for i in _top(score, k, met):
         row = ix.rows[i]
         parts = [("field", tag) for tag in _field_part(ix.tags, fields, row["fields"])]
         if stage in row["stages"]:
