@@ -108,7 +108,9 @@ def logging_config(fmt: str, level: str) -> dict:
         "handlers": {"console": {"class": "logging.StreamHandler",
                                  "formatter": "structured"}},
         "root": {"handlers": ["console"], "level": level},
-        "loggers": {"daphne": {"level": "WARNING"},
+        # aioice (aiortc's ICE) logs every candidate pair's state change at INFO.
+        "loggers": {"aioice": {"level": "WARNING"},
+                    "daphne": {"level": "WARNING"},
                     "django.channels.server": {"level": "WARNING"}},
     }
 

@@ -239,6 +239,7 @@ async def present_forever(base_url: str, username: str, password: str, roadshow:
                           retry: float = 3.0, ping: float = 20.0) -> None:
     """Present the moving test picture on ``roadshow`` as ``username`` until cancelled,
     connecting again whenever the connection or the media drops."""
+    presented = False
     while True:
         session = WsSession(base_url)
         pc = None
@@ -247,6 +248,7 @@ async def present_forever(base_url: str, username: str, password: str, roadshow:
             await session.connect()
             pc, _ = await present(session.call, session.wait_answer, roadshow)
             log.info("demo presenter: presenting roadshow %s as %s", roadshow, username)
+            presented = True
             while True:
                 try:
                     await asyncio.wait_for(session.closed(), ping)
@@ -254,7 +256,10 @@ async def present_forever(base_url: str, username: str, password: str, roadshow:
                 except TimeoutError:
                     await session.call("ping", {})
         except (OSError, RuntimeError, TimeoutError, ConnectionError) as exc:
-            log.warning("demo presenter: %s; trying again in %s s", exc, retry)
+            if presented:
+                log.warning("demo presenter: %s; trying again in %s s", exc, retry)
+            else:  # the demo server is still starting
+                log.debug("demo presenter: %s; trying again in %s s", exc, retry)
         finally:
             if pc is not None:
                 await pc.close()
@@ -277,6 +282,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--roadshow", type=int, required=True)
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
+    # aiortc's ICE library reports every candidate pair's state at INFO: noise for the demo.
+    logging.getLogger("aioice").setLevel(logging.WARNING)
     parent = os.getppid()
 
     async def run() -> None:
