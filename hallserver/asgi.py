@@ -43,3 +43,8 @@ application = TypeRouter(
         )),
     }
 )
+if settings.PROXY_HEADERS:
+    from hallserver.forwarded import ForwardedFor
+
+    # The client address from X-Forwarded-For, believed from trusted proxies only.
+    application = ForwardedFor(application, settings.TRUSTED_PROXIES)

@@ -121,8 +121,7 @@ def _serve_daphne(host: str, port: int, announce: str | None) -> None:
         ping_interval=20,
         ping_timeout=30,
         application_close_timeout=5,
-        proxy_forwarded_address_header="X-Forwarded-For" if settings.PROXY_HEADERS else None,
-        proxy_forwarded_port_header="X-Forwarded-Port" if settings.PROXY_HEADERS else None,
+        # X-Forwarded-For is read by hallserver.forwarded (trusted proxies only), not daphne.
         verbosity=0,
     ).run()
     _flush_analytics()
@@ -154,8 +153,8 @@ def _serve_uvicorn(host: str, port: int, announce: str | None) -> None:
         http="httptools", ws="websockets-sansio", lifespan="off",
         ws_max_size=1024 * 1024, ws_ping_interval=20, ws_ping_timeout=30,
         ws_per_message_deflate=False, backlog=settings.HALLSERVER["LISTEN_BACKLOG"],
-        proxy_headers=settings.PROXY_HEADERS, forwarded_allow_ips="*" if settings.PROXY_HEADERS
-        else None, log_level="warning", access_log=False, server_header=False,
+        proxy_headers=False,  # hallserver.forwarded reads X-Forwarded-For (trusted proxies)
+        log_level="warning", access_log=False, server_header=False,
     )
     _prepare()
     Server(config).run()

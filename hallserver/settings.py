@@ -236,8 +236,12 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [("app", BASE_DIR / "frontend")]
 STATIC_ROOT = env.str("HALLSERVER_STATIC_ROOT", default=str(DATA_DIR / "static"))
-# Behind a proxy (nginx), take the client address from X-Forwarded-For.
+# Behind a proxy (nginx), take the client address from X-Forwarded-For, but only from a peer
+# inside TRUSTED_PROXIES (hallserver/forwarded.py): anyone else reaching the port directly keeps
+# their own address whatever they send.
 PROXY_HEADERS = env.bool("HALLSERVER_PROXY_HEADERS", default=False)
+TRUSTED_PROXIES = env.list("HALLSERVER_TRUSTED_PROXIES", default=[
+    "127.0.0.0/8", "::1/128", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7"])
 # Serve /static/ from the ASGI app itself (demo and tests). Behind nginx, set this false.
 SERVE_STATIC = env.bool("HALLSERVER_SERVE_STATIC", default=True)
 

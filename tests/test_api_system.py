@@ -118,3 +118,24 @@ def test_health_checks_answer_on_a_real_server(throttled_pair, path):
         if path == "/readyz":
             assert all(check["ok"] and "skipped" not in check
                        for check in body["checks"].values())
+
+
+def test_a_peer_that_is_not_a_trusted_proxy_cannot_choose_its_address(tmp_path, redis_url):
+    """The server port reached directly (here from 127.0.0.1, told it is not a proxy): the
+    X-Forwarded-For it sends is ignored, so changing it does not buy a fresh budget."""
+    env = server_env(
+        tmp_path, REDIS_URL=redis_url,
+        HALLSERVER_REDIS_PREFIX=f"u{os.getpid()}-{time.monotonic_ns()}:",
+        HALLSERVER_PROXY_HEADERS="true", HALLSERVER_TRUSTED_PROXIES="10.0.0.0/8",
+        HALLSERVER_RATE_GUEST_ADDRESS="2/hour",
+    )
+    prepare_database(env)
+    server = ServerProcess(env, "untrusted")
+    try:
+        for n in (1, 2):
+            assert call(server.url, "POST", "/api/guest", {"name": f"G{n}"},
+                        f"203.0.113.{n}")[0] == 200
+        status, _, body = call(server.url, "POST", "/api/guest", {"name": "G3"}, "203.0.113.3")
+        assert status == 429 and body["error"]["code"] == "rate.limited"
+    finally:
+        server.stop()

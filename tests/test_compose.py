@@ -520,8 +520,9 @@ def test_nginx_waits_for_healthy_web_services(services: dict[str, dict[str, Any]
 def test_nginx_sets_the_forwarded_address_rather_than_appending(
     nginx_config: str, location: str
 ) -> None:
-    # daphne takes the first X-Forwarded-For address as the client's: appending to what the
-    # client sent ($proxy_add_x_forwarded_for) would let it pick its own address.
+    # One entry, the peer nginx saw: with $proxy_add_x_forwarded_for a header sent by the
+    # client would ride in front of it (hallserver.forwarded reads from the right, so that
+    # would still be safe, but the log lines would carry the client's words).
     block = nginx_block(nginx_config, location)
     headers = {args[0].lower(): args[1] for args in directives(block, "proxy_set_header")}
     assert headers["x-forwarded-for"] == "$remote_addr"
