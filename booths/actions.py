@@ -291,8 +291,14 @@ async def chat_send(session: Session, data: ChatSendData) -> dict:
         if verdict == FilteredWord.Action.BLOCK:
             raise ProtocolError(ErrorCode.CHAT_BLOCKED,
                                 "Your message contains a word that is not allowed here.")
-        held = await moderation_data.hold(room, visitor, body, word)
-        await tell_moderators(room, "mod.held", held)
+        if data.client_id is not None:
+            # A retry of a send a moderator has released since: the stored message's reply.
+            earlier = await chat.sent_before(room.id, visitor.id, data.client_id)
+            if earlier is not None:
+                return {"seq": earlier["seq"], "id": earlier["pk"]}
+        held, new = await moderation_data.hold(room, visitor, body, word, data.client_id)
+        if new:  # a retry of a held send is not queued (nor announced) twice
+            await tell_moderators(room, "mod.held", held)
         return {"held": True}
     try:
         row = await chat.store_message(room, visitor, body, privileged, data.client_id)

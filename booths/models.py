@@ -293,6 +293,17 @@ class HeldMessage(models.Model):
     body = models.TextField()
     word = models.CharField(max_length=80)
     created_at = models.DateTimeField(default=timezone.now)
+    #: The sender's ``client_id`` for the send (empty without one): a retried send finds
+    #: this row instead of being held a second time.
+    client_id = models.CharField(max_length=64, blank=True, default="")
+    #: When a moderator released or dropped it (the row stays, so that a retry of a dropped
+    #: message is not held again); undecided rows are the queue.
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(
+            fields=["room", "author", "client_id"], condition=~models.Q(client_id=""),
+            name="held_once_per_client_id")]
 
     def __str__(self) -> str:
         return f"held: {self.body[:40]}"

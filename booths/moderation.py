@@ -418,7 +418,9 @@ async def mod_release(session: Session, data: ReleaseData) -> dict:
         from .services.identity import visitor_for_id
 
         author = await visitor_for_id(held["user"]["id"])
-        row = await chat.store_message(room, author, held["body"], privileged=True)
+        # Stored under the sender's client_id, so that a retry of the send gets this message.
+        row = await chat.store_message(room, author, held["body"], privileged=True,
+                                       client_id=held["client_id"] or None)
         await publish_message(room, row)
         result["seq"] = row["seq"]
     await _audit(session, "mod.release", room=room, target=held["user"]["id"],

@@ -693,3 +693,34 @@ async def test_release_by_staff_of_another_booth_is_refused_and_changes_nothing(
     assert await staff.error("mod.release", {"held": first, "approve": True}) == "held.not_found"
     for c in (author, staff, *outsiders):
         await c.close()
+
+
+async def test_a_retried_held_send_is_queued_once_and_answered_as_decided(world):
+    """A send the word filter holds, retried with its client_id (a lost reply): one entry in
+    the queue and one mod.held; once released, a retry gets the stored message's seq; once
+    dropped, a retry is not queued again."""
+    room = world["rooms"]["booth"]
+    await database_sync_to_async(FilteredWord.objects.create)(word="spamlink", action="hold")
+    console = await in_room(world["moderator"], world["rooms"]["mod"])
+    author = await in_room(await make_user("Retrier"), room)
+    send = {"room": room, "body": "spamlink please", "client_id": "r-1"}
+    assert await author.ok("chat.send", send) == {"held": True}
+    held = await console.event("mod.held")
+    assert await author.ok("chat.send", send) == {"held": True}
+    assert await held_ids() == [held["id"]]
+    # The retry announced nothing: the next mod.held the console sees is another message's.
+    assert await author.ok("chat.send", {**send, "client_id": "r-2"}) == {"held": True}
+    other = await console.event("mod.held")
+    assert other["id"] != held["id"]
+    assert [h["id"] for h in (await console.ok("mod.held", {}))["held"]] == [held["id"],
+                                                                             other["id"]]
+    released = await console.ok("mod.release", {"held": held["id"], "approve": True})
+    again = await author.ok("chat.send", send)
+    assert again["seq"] == released["seq"]
+    assert await console.ok("mod.release", {"held": other["id"], "approve": False}) == {}
+    assert await author.ok("chat.send", {**send, "client_id": "r-2"}) == {"held": True}
+    assert (await console.ok("mod.held", {}))["held"] == []
+    assert await console.error("mod.release", {"held": other["id"], "approve": True}) \
+        == "held.not_found"
+    for c in (console, author):
+        await c.close()

@@ -83,6 +83,12 @@ def _sent_before(room_id: int, author_id: int, client_id: str) -> dict | None:
 
 
 @database_sync_to_async
+def sent_before(room_id: int, author_id: int, client_id: str) -> dict | None:
+    """The message this sender stored in this room with ``client_id``, if any."""
+    return _sent_before(room_id, author_id, client_id)
+
+
+@database_sync_to_async
 def store_message(room: RoomInfo, visitor: Visitor, body: str, privileged: bool = False,
                   client_id: str | None = None) -> dict:
     """Store a message and return its row (as :func:`message_data` takes it).

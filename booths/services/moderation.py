@@ -199,14 +199,33 @@ def _held_data(h: HeldMessage) -> dict:
 
 
 @db
-def hold(room: RoomInfo, visitor: Visitor, body: str, word: str) -> dict:
-    return _held_data(HeldMessage.objects.create(room_id=room.id, author_id=visitor.id,
-                                                 author_name=visitor.name, body=body, word=word))
+def hold(room: RoomInfo, visitor: Visitor, body: str, word: str,
+         client_id: str | None = None) -> tuple[dict, bool]:
+    """Put a message in the moderators' queue; ``(its data, whether it is new)``. A retried
+    send (same sender, room and ``client_id``) finds the first one, whether it is still
+    waiting or a moderator decided on it already."""
+    if client_id:
+        earlier = HeldMessage.objects.filter(room_id=room.id, author_id=visitor.id,
+                                             client_id=client_id).first()
+        if earlier is not None:
+            return _held_data(earlier), False
+    try:
+        with transaction.atomic():
+            h = HeldMessage.objects.create(room_id=room.id, author_id=visitor.id,
+                                           author_name=visitor.name, body=body, word=word,
+                                           client_id=client_id or "")
+    except IntegrityError:  # the same retry on another process, a moment earlier
+        earlier = HeldMessage.objects.filter(room_id=room.id, author_id=visitor.id,
+                                             client_id=client_id or "").first()
+        if earlier is None:
+            raise
+        return _held_data(earlier), False
+    return _held_data(h), True
 
 
 @db
 def held(rooms: list[int] | None) -> list[dict]:
-    qs = HeldMessage.objects.all()
+    qs = HeldMessage.objects.filter(decided_at__isnull=True)
     if rooms is not None:
         qs = qs.filter(room_id__in=rooms)
     return [_held_data(h) for h in qs.order_by("pk")[:200]]
@@ -215,7 +234,7 @@ def held(rooms: list[int] | None) -> list[dict]:
 @db
 def held_by_id(held_id: int) -> dict:
     """A held message, left where it is (to check the caller's right before taking it)."""
-    h = HeldMessage.objects.filter(pk=held_id).first()
+    h = HeldMessage.objects.filter(pk=held_id, decided_at__isnull=True).first()
     if h is None:
         raise ModerationError(ErrorCode.HELD_NOT_FOUND, f"No held message {held_id}.")
     return _held_data(h)
@@ -224,11 +243,17 @@ def held_by_id(held_id: int) -> dict:
 @db
 def take_held(held_id: int) -> dict:
     with transaction.atomic():
-        h = HeldMessage.objects.select_for_update().filter(pk=held_id).first()
+        h = (HeldMessage.objects.select_for_update()
+             .filter(pk=held_id, decided_at__isnull=True).first())
         if h is None:
             raise ModerationError(ErrorCode.HELD_NOT_FOUND, f"No held message {held_id}.")
-        data = _held_data(h)
-        h.delete()
+        data = {**_held_data(h), "client_id": h.client_id}
+        if h.client_id:
+            # Kept, decided: a retry of this send must not be held again.
+            h.decided_at = timezone.now()
+            h.save(update_fields=["decided_at"])
+        else:
+            h.delete()
     return data
 
 
