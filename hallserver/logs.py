@@ -111,6 +111,9 @@ def logging_config(fmt: str, level: str) -> dict:
         # aioice (aiortc's ICE) logs every candidate pair's state change at INFO.
         "loggers": {"aioice": {"level": "WARNING"},
                     "daphne": {"level": "WARNING"},
+                    # A refused request has our own "http refused" line; Django's 4xx
+                    # warnings would repeat it. Server errors (ERROR) still come through.
+                    "django.request": {"level": "ERROR"},
                     "django.channels.server": {"level": "WARNING"}},
     }
 

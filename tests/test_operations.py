@@ -396,6 +396,8 @@ async def test_refused_http_request_line(world, json_log):
     assert lines[0]["code"] == response.json()["error"]["code"]
     # CSRF refusals under /api/ answer the API's error shape too (hallserver.api.csrf_failure).
     assert lines[1]["code"] == csrf.json()["error"]["code"] == "csrf.failed"
+    # One line per refusal: not Django's own warning beside ours.
+    assert [x for x in json_log() if x.get("logger") == "django.request"] == []
 
 
 async def test_stdlib_lines_are_structured_too(json_log):
