@@ -8,10 +8,12 @@ each is pushed as ``recruit.notice`` to every socket of its user, on every proce
 from __future__ import annotations
 
 import logging
+from datetime import datetime, timedelta
 
 from asgiref.sync import async_to_sync
 from django.db import transaction
 from django.db.models import Count
+from django.utils import timezone
 
 from booths.models import BoothStaff
 from hallserver.realtime.frames import event
@@ -90,3 +92,16 @@ def sync(user_id: int, after: int) -> dict:
 def mark_read(user_id: int, upto: int) -> dict:
     Notice.objects.filter(user_id=user_id, pk__lte=upto, read=False).update(read=True)
     return {"unread": unread(user_id)}
+
+
+def prune(older_than: timedelta, now: datetime | None = None, batch: int = 5000) -> int:
+    """Delete read notices older than ``older_than`` (unread ones stay however old), in
+    batches so that no statement holds the table for long; returns how many went."""
+    cutoff = (now or timezone.now()) - older_than
+    gone = 0
+    while True:
+        ids = list(Notice.objects.filter(read=True, at__lt=cutoff)
+                   .values_list("pk", flat=True)[:batch])
+        if not ids:
+            return gone
+        gone += Notice.objects.filter(pk__in=ids).delete()[0]
