@@ -82,11 +82,13 @@ CALL_INDEX = "calls"
 
 @dataclass
 class Local:
-    """What one connection of this process holds."""
+    """What one connection of this process holds: its waiting knocks (id → record) and the
+    booths it listens for (booth → the staff member), kept so that they can be written to the
+    store again if the store loses them (:meth:`CallService.rebuild`), and its calls."""
 
-    knocks: set[str] = field(default_factory=set)
+    knocks: dict[str, dict] = field(default_factory=dict)
     calls: set[str] = field(default_factory=set)
-    booths: set[int] = field(default_factory=set)
+    booths: dict[int, dict] = field(default_factory=dict)
 
 
 def new_id() -> str:
@@ -203,11 +205,45 @@ class CallService:
         """Say that this process is alive for another ``PROCESS_TTL`` seconds."""
         await self.kv.set(f"proc:{self.process}", self.clock(), ttl=conf()["PROCESS_TTL"])
 
+    async def check_in(self) -> None:
+        """Beat; and if this process's liveness key was gone before the beat (Redis restarted
+        empty, or this process was stalled past ``PROCESS_TTL`` and others swept its state
+        away), write its connections' knocks and listening again (:meth:`rebuild`)."""
+        lost = await self.kv.get(f"proc:{self.process}") is None
+        await self.beat()
+        if lost:
+            await self.rebuild()
+
+    async def rebuild(self) -> None:
+        """Write the waiting knocks and listening of this process's connections to the store
+        again (knocks keep their places: their queue score is their arrival), and tell each
+        booth's staff and visitors the queue as it is now. Calls are not rebuilt: their
+        media runs between the browsers and goes on; a call whose record is gone answers
+        ``call.not_found`` to later signalling, as an ended call does."""
+        now = self.clock()
+        booths: set[int] = set()
+        for address, local in list(self.local.items()):
+            for booth, user in local.booths.items():
+                await self.kv.hset(f"listen:{booth}", address, user)
+            for knock_id, knock in list(local.knocks.items()):
+                if knock["deadline"] <= now:
+                    continue  # its own timer (or any sweep) closes it
+                await self.kv.set(f"knock:{knock_id}", knock,
+                                  ttl=knock["deadline"] - now + KNOCK_SLACK)
+                await self.kv.zadd(KNOCK_INDEX, knock_id, knock["deadline"])
+                await self.kv.zadd(f"queue:{knock['booth']}", knock_id, knock["at"])
+                booths.add(knock["booth"])
+        if booths or any(local.booths for local in self.local.values()):
+            log.warning("call state of this process written again: %d waiting knocks",
+                        sum(len(local.knocks) for local in self.local.values()))
+        for booth in sorted(booths):
+            await self.queue_changed(booth)
+
     async def _beat_loop(self) -> None:
         while True:
             await asyncio.sleep(conf()["PROCESS_BEAT"])
             try:
-                await self.beat()
+                await self.check_in()
             except asyncio.CancelledError:
                 raise
             except Exception:
@@ -321,7 +357,7 @@ class CallService:
     async def listen(self, address: str, user: dict, booth: int) -> list[dict]:
         await self.start()
         await self.kv.hset(f"listen:{booth}", address, user)
-        self._local(address).booths.add(booth)
+        self._local(address).booths[booth] = user
         return await self.queue(booth)
 
     async def listeners(self, booth: int) -> dict[str, dict]:
@@ -383,7 +419,7 @@ class CallService:
         await self.kv.set(f"knock:{knock['id']}", knock, ttl=timeout + KNOCK_SLACK)
         await self.kv.zadd(KNOCK_INDEX, knock["id"], knock["deadline"])
         await self.kv.zadd(f"queue:{booth}", knock["id"], now)
-        local.knocks.add(knock["id"])
+        local.knocks[knock["id"]] = knock
         analytics.record("knock", booth=booth, user=user["id"], at=now)
         self._timer(knock["id"], timeout, lambda: self._expire(knock))
         await self.queue_changed(booth)
@@ -418,7 +454,7 @@ class CallService:
         self._cancel_timer(knock_id)
         local = self.local.get(knock["addr"])
         if local is not None:
-            local.knocks.discard(knock_id)
+            local.knocks.pop(knock_id, None)
         return knock
 
     async def knock_of(self, knock_id: str) -> dict:

@@ -404,3 +404,43 @@ async def test_call_ends_when_the_visitor_process_is_killed(crash_cluster):
             assert accepted["peer"]["name"] == "Hal"
             assert (await hal.wait_event("call.accepted"))["call"] == accepted["call"]
             await hal.call("call.hangup", {"call": accepted["call"]})
+
+
+async def _forget_everything(kv) -> None:
+    """The store restarted empty."""
+    if isinstance(kv, MemoryStore):
+        kv.values.clear()
+        kv.zsets.clear()
+        kv.hashes.clear()
+        return
+    keys = [k async for k in kv.redis.scan_iter(match=f"{kv.prefix}*")]
+    if keys:
+        await kv.redis.delete(*keys)
+
+
+async def test_knocks_and_listening_come_back_after_the_store_lost_them(kv):
+    clock = Clock()
+    sent, (a, b) = await processes(kv, "proc-a", "proc-b", clock=clock)
+    await b.listen("proc-b|1", STAFF, BOOTH)
+    first = (await a.knock("proc-a|2", VISITOR, BOOTH))["knock"]
+    clock.advance(1)
+    second = (await b.knock("proc-b|3", {"id": 3, "name": "Wes"}, BOOTH))["knock"]
+    await _forget_everything(kv)
+    assert await a.queue(BOOTH) == [] and await a.listeners(BOOTH) == {}
+    sent.clear()
+    # Each process notices at its next beat that its liveness key went missing.
+    await a.check_in()
+    await b.check_in()
+    assert [k["id"] for k in await a.queue(BOOTH)] == [first, second]  # places kept
+    assert list(await a.listeners(BOOTH)) == ["proc-b|1"]
+    assert events(sent, "call.queue", "proc-b|3")[-1] == {
+        "knock": second, "booth": BOOTH, "position": 2}
+    (knocks, *_) = reversed(events(sent, "call.knocks", "proc-b|1"))
+    assert [k["knock"] for k in knocks["knocks"]] == [first, second]
+    # The rebuilt knocks are whole: the staff member can accept the first.
+    call = await b.accept("proc-b|1", STAFF, first)
+    assert call["id"] == first and call["parties"][0]["addr"] == "proc-a|2"
+    # A beat with nothing lost writes nothing again.
+    sent.clear()
+    await a.check_in()
+    assert sent == []
