@@ -71,6 +71,20 @@ async def test_closing_the_socket_ends_the_visit_and_roadshow_viewers_get_the_bo
         ("leave", world["show"].pk, world["booth"].pk)]
 
 
+async def test_the_presenting_booths_staff_are_not_its_roadshows_audience():
+    world = await make_world()
+    ada = await WsClient(world["ada"]).connect()
+    staff = await WsClient(world["exhibitor"]).connect()
+    for c in (ada, staff):
+        await c.ok("room.join", {"room": world["show_room"]})
+    for c in (ada, staff):
+        await c.close()
+    await recorder.flush()
+    rows = await events(roadshow_id=world["show"].pk)
+    assert [(e.kind, e.user_id) for e in rows] == [("enter", world["ada"].pk),
+                                                   ("leave", world["ada"].pk)]
+
+
 async def test_knocks_and_ended_calls_are_recorded_with_the_call_length():
     world = await make_world()
     ada = await WsClient(world["ada"]).connect()
