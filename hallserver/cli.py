@@ -204,14 +204,14 @@ def _demo_presenter(host: str, port: int, report) -> list[str]:
             f"\"{roadshow.title}\" (HALLSERVER_DEMO_PRESENTER=false: none)."]
 
 
-def media_worker(name: str | None) -> None:
+def media_worker(name: str | None, metrics_port: int | None, metrics_host: str) -> None:
     """Run a roadshow media worker (streaming/worker.py) until SIGTERM or SIGINT."""
     _django()
     import asyncio
 
     from streaming.worker import run_worker
 
-    asyncio.run(run_worker(name))
+    asyncio.run(run_worker(name, metrics_port, metrics_host))
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -244,13 +244,21 @@ def main(argv: list[str] | None = None) -> None:
                        help="the ASGI server (default daphne; uvicorn is optional)")
     worker = sub.add_parser("media-worker", help="serve roadshow media (aiortc)")
     worker.add_argument("--name", default=os.environ.get("HALLSERVER_MEDIA_WORKER_NAME"))
+    metrics_port = os.environ.get("HALLSERVER_MEDIA_WORKER_METRICS_PORT")
+    worker.add_argument("--metrics-port", type=int,
+                        default=int(metrics_port) if metrics_port else None,
+                        help="serve Prometheus metrics at http://HOST:PORT/metrics")
+    worker.add_argument("--metrics-host",
+                        default=os.environ.get("HALLSERVER_MEDIA_WORKER_METRICS_HOST",
+                                               "127.0.0.1"),
+                        help="address of the metrics server (default 127.0.0.1)")
     sub.add_parser("manage", help="run a Django management command")
     sub.add_parser("bench", help="run the benchmark suite")
     args = parser.parse_args(argv)
     if args.command == "demo":
         demo(args.host, args.port, args.server)
     elif args.command == "media-worker":
-        media_worker(args.name)
+        media_worker(args.name, args.metrics_port, args.metrics_host)
     else:
         serve(args.host, args.port, server=args.server)
 

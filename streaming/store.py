@@ -54,7 +54,7 @@ class MemoryStore:
 
     async def delete_if(self, key: str, expected: Any) -> bool:
         """Delete ``key`` only while it still holds ``expected``."""
-        if self._live(key) != expected:
+        if self._live(key) != expected or key not in self.values:  # (_live drops expired keys)
             return False
         del self.values[key]
         return True

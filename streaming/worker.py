@@ -44,6 +44,8 @@ log = logging.getLogger(__name__)
 HEARTBEAT = 3.0
 WORKER_TTL = 10.0  # a worker not seen for this long is considered gone
 ASSIGNMENT_TTL = 15.0
+#: The frame counters a worker keeps (``Broadcast.counts``), exported as metrics.
+COUNTED = ("video_frames", "keyframes", "keyframe_requests", "dropped_frames")
 
 
 def ice_configuration() -> RTCConfiguration:
@@ -77,6 +79,11 @@ class Broadcast:
         self.hls: HlsPackager | None = None
         # The video codec every peer of this broadcast uses (chosen by the first one).
         self.video_mime: str | None = None
+
+    def counts(self) -> dict[str, int]:
+        return {"video_frames": self.video.frames, "keyframes": self.video.keyframes,
+                "keyframe_requests": self.video.keyframe_requests,
+                "dropped_frames": sum(t.dropped for t in list(self.video.tracks))}
 
     def choose_video_codec(self, pc: RTCPeerConnection, presenter: bool) -> str:
         """The video codec for ``pc`` (after its offer is set); ValueError if none fits."""
@@ -149,6 +156,16 @@ class MediaWorker:
         self.layer = None
         self._tasks: list[asyncio.Task] = []
         self.handled = 0
+        #: Frame counts of the roadshows this worker has closed (metrics only grow).
+        self.retired = dict.fromkeys(COUNTED, 0)
+
+    def counted(self, broadcasts: list[Broadcast] | None = None) -> dict[str, int]:
+        """Frame counts over the worker's life: closed roadshows and the current ones."""
+        totals = dict(self.retired)
+        for b in self.broadcasts.values() if broadcasts is None else broadcasts:
+            for name, value in b.counts().items():
+                totals[name] += value
+        return totals
 
     @property
     def load(self) -> int:
@@ -347,6 +364,8 @@ class MediaWorker:
     async def stop_roadshow(self, roadshow: int) -> None:
         b = self.broadcasts.pop(roadshow, None)
         if b is not None:
+            for name, value in b.counts().items():
+                self.retired[name] += value
             await b.close()
         await store().delete_if(f"rsworker:{roadshow}", self.channel)
 
@@ -366,10 +385,18 @@ async def inline_worker() -> MediaWorker:
     return worker
 
 
-async def run_worker(name: str | None = None) -> None:
-    """``hallserver media-worker``: serve roadshow media until SIGTERM or SIGINT."""
+async def run_worker(name: str | None = None, metrics_port: int | None = None,
+                     metrics_host: str = "127.0.0.1") -> None:
+    """``hallserver media-worker``: serve roadshow media until SIGTERM or SIGINT (and its
+    metrics on ``metrics_port``, when given)."""
     worker = MediaWorker(name)
     await worker.start()
+    if metrics_port is not None:
+        from .worker_metrics import serve
+
+        server = serve(worker, metrics_port, metrics_host)
+        print(f"media worker metrics on http://{metrics_host}:{server.server_address[1]}"
+              "/metrics", flush=True)
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
