@@ -148,38 +148,55 @@ export function SignupPage() {
 
 // --- profile and résumé -------------------------------------------------------------------------
 
-function ProfileForm() {
-  const { data, error, loading } = useLoad(() => recruitApi.profile(), []);
+/**
+ * The state of an editing form: ``form`` (made from the loaded ``data`` by ``toForm``; null
+ * until then), ``set(key)`` (an input handler; a change hides "Saved"), ``save(ev)`` (submits
+ * through ``submit(form)``, then shows "Saved"), ``run(action)`` (any other request of the
+ * form: its error shows where the save's would) and ``saved`` / ``saveError``.
+ */
+function useForm(data, toForm, submit) {
   const [form, setForm] = useState(null);
   const [saved, setSaved] = useState(false);
   const [saveError, setSaveError] = useState(null);
   useEffect(() => {
-    if (data) {
-      setForm({ ...data, languages: joinList(data.languages), interests: joinList(data.interests) });
-    }
+    const next = toForm(data);
+    if (next) setForm(next);
   }, [data]);
-  if (loading) return html`<${Loading} />`;
-  if (error) return html`<${ErrorBox} error=${error} />`;
-  if (!form) return null;
   const set = (key) => (value) => {
     setSaved(false);
     setForm({ ...form, [key]: value });
   };
-  async function save(ev) {
-    ev.preventDefault();
+  async function run(action) {
     setSaveError(null);
     try {
-      await recruitApi.saveProfile({
-        display_name: form.display_name, organisation: form.organisation, country: form.country,
-        languages: splitList(form.languages), headline: form.headline,
-        interests: splitList(form.interests), visible_to_booth_staff: form.visible_to_booth_staff,
-        talent_search: form.talent_search,
-      });
-      setSaved(true);
+      await action();
+      return true;
     } catch (err) {
       setSaveError(err);
+      return false;
     }
   }
+  async function save(ev) {
+    ev.preventDefault();
+    if (await run(() => submit(form))) setSaved(true);
+  }
+  return { form, set, save, run, saved, saveError };
+}
+
+function ProfileForm() {
+  const { data, error, loading } = useLoad(() => recruitApi.profile(), []);
+  const { form, set, save, saved, saveError } = useForm(
+    data,
+    (d) => d && { ...d, languages: joinList(d.languages), interests: joinList(d.interests) },
+    (f) => recruitApi.saveProfile({
+      display_name: f.display_name, organisation: f.organisation, country: f.country,
+      languages: splitList(f.languages), headline: f.headline,
+      interests: splitList(f.interests), visible_to_booth_staff: f.visible_to_booth_staff,
+      talent_search: f.talent_search,
+    }));
+  if (loading) return html`<${Loading} />`;
+  if (error) return html`<${ErrorBox} error=${error} />`;
+  if (!form) return null;
   return html`<form class="panel" onSubmit=${save} aria-labelledby="profile-title" data-testid="profile-form">
     <h2 id="profile-title">${t("recruit.profile")}</h2>
     <div class="form-grid">
@@ -239,56 +256,33 @@ function cleanRows(rows, required) {
 function ResumeEditor() {
   const { data, error, loading, reload } = useLoad(
     () => recruitApi.resume().catch((err) => (err.status === 404 ? null : Promise.reject(err))), []);
-  const [form, setForm] = useState(null);
-  const [saved, setSaved] = useState(false);
-  const [saveError, setSaveError] = useState(null);
   const [file, setFile] = useState(null);
-  useEffect(() => {
-    const d = { ...EMPTY_RESUME, ...(data?.data || {}) };
-    setForm({ ...d, skills: joinList(d.skills), places: joinList(d.places) });
-  }, [data]);
+  const { form, set, save, run: request, saved, saveError } = useForm(
+    data,
+    (loaded) => {
+      const d = { ...EMPTY_RESUME, ...(loaded?.data || {}) };
+      return { ...d, skills: joinList(d.skills), places: joinList(d.places) };
+    },
+    async (f) => {
+      await recruitApi.saveResume({
+        summary: f.summary, education: cleanRows(f.education, "school"),
+        experience: cleanRows(f.experience, "employer"), skills: splitList(f.skills),
+        languages: cleanRows(f.languages, "language"), job_types: f.job_types,
+        places: splitList(f.places),
+      });
+      reload();
+    });
   if (loading) return html`<${Loading} />`;
   if (error) return html`<${ErrorBox} error=${error} />`;
   if (!form) return null;
-  const set = (key) => (value) => {
-    setSaved(false);
-    setForm({ ...form, [key]: value });
-  };
-  async function save(ev) {
-    ev.preventDefault();
-    setSaveError(null);
-    try {
-      await recruitApi.saveResume({
-        summary: form.summary, education: cleanRows(form.education, "school"),
-        experience: cleanRows(form.experience, "employer"), skills: splitList(form.skills),
-        languages: cleanRows(form.languages, "language"), job_types: form.job_types,
-        places: splitList(form.places),
-      });
-      setSaved(true);
-      reload();
-    } catch (err) {
-      setSaveError(err);
-    }
-  }
+  /** A request of the résumé besides saving it (PDF, deletion): then load it afresh. */
+  const run = (action) => request(async () => {
+    await action();
+    reload();
+  });
   async function upload() {
     if (!file) return;
-    setSaveError(null);
-    try {
-      await recruitApi.uploadPdf(file);
-      setFile(null);
-      reload();
-    } catch (err) {
-      setSaveError(err);
-    }
-  }
-  async function run(action) {
-    setSaveError(null);
-    try {
-      await action();
-      reload();
-    } catch (err) {
-      setSaveError(err);
-    }
+    if (await run(() => recruitApi.uploadPdf(file))) setFile(null);
   }
   const toggleType = (type, on) =>
     set("job_types")(on ? [...form.job_types, type] : form.job_types.filter((x) => x !== type));
