@@ -275,8 +275,8 @@ class FakeHub:
 class FakeDirectory:
     """Hall 2 has booth rooms 41 and 44 and lobby 40."""
 
-    async def booth_rooms_of_hall(self, hall_id: int) -> list[int]:
-        return [41, 44] if hall_id == 2 else []
+    async def booth_room_set_of_hall(self, hall_id: int) -> frozenset[int]:
+        return frozenset({41, 44}) if hall_id == 2 else frozenset()
 
     async def lobby_of_hall(self, hall_id: int) -> int | None:
         return 40 if hall_id == 2 else None

@@ -82,11 +82,12 @@ async def test_lobby_frames_do_not_grow_with_the_hall():
     world = await large_expo()
     rooms = world["booth_rooms"]
     assert len(rooms) >= 833
-    # 150 booths of the hall with people in them (straight into the presence store).
+    # 150 booths of the hall with people in them (straight into the presence store, which
+    # keeps the hall's counts as they come).
     store = runtime.presence().store
     for n, room in enumerate(rooms[:150]):
         for k in range(1 + n % 3):
-            await store.add(room, f"a-test:{room}:{k}", None)
+            await store.add(room, f"a-test:{room}:{k}", None, world["hall"])
 
     lobby = await WsClient().connect()
     joined = await lobby.ok("room.join", {"room": world["lobby"]})

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import heapq
 import logging
 import threading
 from collections.abc import Callable
@@ -69,20 +70,35 @@ HALL_COUNTS_LIMIT = 100  # booth counts in a lobby's join reply: the busiest roo
 
 
 class PresenceStore(Protocol):
-    async def add(self, room: int, member: str, info: dict | None) -> tuple[bool, int]:
+    """``hall`` (of add and remove): the hall whose counts the room is in, for a booth room
+    of a hall (None for other rooms). The store keeps each hall's total and its occupied booth
+    rooms up to date with every change, so that :meth:`hall_total` and :meth:`busiest` cost
+    the same in a hall of 5 booths and one of 5,000."""
+
+    async def add(self, room: int, member: str, info: dict | None,
+                  hall: int | None = None) -> tuple[bool, int]:
         """Count one more connection of ``member``: (member newly present, room count)."""
 
-    async def add_and_list(self, room: int, member: str, info: dict | None,
-                           limit: int) -> tuple[bool, int, list[dict] | None]:
+    async def add_and_list(self, room: int, member: str, info: dict | None, limit: int,
+                           hall: int | None = None) -> tuple[bool, int, list[dict] | None]:
         """:meth:`add`, plus the present users' infos when the room has at most ``limit``
         members (else None), in one step."""
 
-    async def remove(self, room: int, member: str) -> tuple[bool, int]:
+    async def remove(self, room: int, member: str,
+                     hall: int | None = None) -> tuple[bool, int]:
         """Count one connection less: (member gone, room count)."""
 
     async def count(self, room: int) -> int: ...
 
     async def counts(self, rooms: list[int]) -> dict[int, int]: ...
+
+    async def hall_counts(self, hall: int, rooms: list[int]) -> tuple[dict[int, int], int]:
+        """The counts of ``rooms`` and the hall's total (people in its booth rooms), in one
+        step."""
+
+    async def busiest(self, hall: int, limit: int) -> tuple[dict[int, int], int]:
+        """The hall's busiest booth rooms (at most ``limit``, only occupied ones, busiest
+        first, ties by room id) and its total."""
 
     async def claim(self, room: int, seconds: float) -> bool:
         """True for exactly one process per ``seconds`` window and room (who sends the next
@@ -105,23 +121,47 @@ class MemoryPresence:
     def __init__(self) -> None:
         self.rooms: dict[int, dict[str, int]] = {}
         self.info: dict[str, dict] = {}
+        self.hall_of: dict[int, int] = {}  # booth room -> its hall (as last told)
+        self.occupied: dict[int, dict[int, int]] = {}  # hall -> {booth room: count > 0}
+        self.totals: dict[int, int] = {}  # hall -> people in its booth rooms
 
-    async def add(self, room: int, member: str, info: dict | None) -> tuple[bool, int]:
+    def _sync(self, room: int, hall: int) -> None:
+        """Set the room's entry in its hall's counts from the room itself (moving it from
+        the hall it was in, if that changed)."""
+        was = self.hall_of.get(room)
+        if was is not None and was != hall:
+            old = self.occupied.get(was, {}).pop(room, 0)
+            self.totals[was] = self.totals.get(was, 0) - old
+        self.hall_of[room] = hall
+        n = len(self.rooms.get(room, ()))
+        rooms = self.occupied.setdefault(hall, {})
+        old = rooms.get(room, 0)
+        if n:
+            rooms[room] = n
+        else:
+            rooms.pop(room, None)
+        self.totals[hall] = self.totals.get(hall, 0) + n - old
+
+    async def add(self, room: int, member: str, info: dict | None,
+                  hall: int | None = None) -> tuple[bool, int]:
         members = self.rooms.setdefault(room, {})
         members[member] = members.get(member, 0) + 1
         if info is not None:
             self.info[member] = info
+        if members[member] == 1 and hall is not None:
+            self._sync(room, hall)
         return members[member] == 1, len(members)
 
-    async def add_and_list(self, room: int, member: str, info: dict | None,
-                           limit: int) -> tuple[bool, int, list[dict] | None]:
-        new, count = await self.add(room, member, info)
+    async def add_and_list(self, room: int, member: str, info: dict | None, limit: int,
+                           hall: int | None = None) -> tuple[bool, int, list[dict] | None]:
+        new, count = await self.add(room, member, info, hall)
         if count > limit:
             return new, count, None
         members = self.rooms.get(room, {})
         return new, count, [self.info[m] for m in members if m in self.info]
 
-    async def remove(self, room: int, member: str) -> tuple[bool, int]:
+    async def remove(self, room: int, member: str,
+                     hall: int | None = None) -> tuple[bool, int]:
         members = self.rooms.get(room, {})
         n = members.get(member, 0) - 1
         if n <= 0:
@@ -130,6 +170,8 @@ class MemoryPresence:
             members[member] = n
         if not members:
             self.rooms.pop(room, None)
+        if n <= 0 and hall is not None:
+            self._sync(room, hall)
         return n <= 0, len(members)
 
     async def count(self, room: int) -> int:
@@ -137,6 +179,14 @@ class MemoryPresence:
 
     async def counts(self, rooms: list[int]) -> dict[int, int]:
         return {r: len(self.rooms.get(r, ())) for r in rooms}
+
+    async def hall_counts(self, hall: int, rooms: list[int]) -> tuple[dict[int, int], int]:
+        return await self.counts(rooms), self.totals.get(hall, 0)
+
+    async def busiest(self, hall: int, limit: int) -> tuple[dict[int, int], int]:
+        occupied = self.occupied.get(hall, {})
+        top = heapq.nsmallest(limit, occupied.items(), key=lambda item: (-item[1], item[0]))
+        return dict(top), self.totals.get(hall, 0)
 
     async def claim(self, room: int, seconds: float) -> bool:
         return True  # one process: it always sends
@@ -152,18 +202,78 @@ class MemoryPresence:
         return any(member in self.rooms.get(room, ()) for room in rooms)
 
 
-_ADD = """
-local n = redis.call('HINCRBY', KEYS[1], ARGV[1], 1)
-redis.call('HINCRBY', KEYS[2], ARGV[2] .. '|' .. ARGV[1], 1)
-if ARGV[3] ~= '' then redis.call('HSET', KEYS[3], ARGV[1], ARGV[3]) end
-return {n, redis.call('HLEN', KEYS[1])}
+# Hall counts follow the booth rooms' hashes in the same scripts: ``phall`` maps a booth room
+# to its hall, ``hrooms:<hall>`` is a sorted set of the hall's occupied booth rooms (member: the
+# room id padded to 12 digits, score: minus its count, so that the busiest come first and ties
+# go by room id) and ``htotal`` holds each hall's total. ``sync`` sets a room's entry from the
+# room's hash itself (not from a delta), so that a room heals the next time it is written even
+# if its entry was wrong (written by an older version, say); a room whose hall changed takes
+# its count from the old hall's entry to the new one. ``hall`` is '' when the caller does not
+# know it (a reap): the map says. ``n`` is the room's count, or nil to read it.
+_SYNC = """
+local moved = {}  -- halls a room left
+local function sync(p, room, hall, n)
+  local mapped = redis.call('HGET', p .. 'phall', room)
+  if hall == '' then
+    if not mapped then return nil end
+    hall = mapped
+  end
+  local member = string.format('%012d', tonumber(room))
+  if mapped ~= hall then
+    if mapped then
+      moved[mapped] = true
+      local was = redis.call('ZSCORE', p .. 'hrooms:' .. mapped, member)
+      if was then
+        redis.call('ZREM', p .. 'hrooms:' .. mapped, member)
+        redis.call('HINCRBY', p .. 'htotal', mapped, tonumber(was))
+      end
+    end
+    redis.call('HSET', p .. 'phall', room, hall)
+  end
+  if n == nil then n = redis.call('HLEN', p .. 'pres:' .. room) end
+  local key = p .. 'hrooms:' .. hall
+  local old = -tonumber(redis.call('ZSCORE', key, member) or 0)
+  if n ~= old then
+    if n > 0 then redis.call('ZADD', key, -n, member) else redis.call('ZREM', key, member) end
+    redis.call('HINCRBY', p .. 'htotal', hall, n - old)
+  end
+  return hall
+end
+-- After a recovery: every occupied room of the hall is set from its hash and the total is
+-- summed again (a cost that grows with the hall's occupied rooms: for reaps and rebuilds only).
+local function resum(p, hall)
+  local key = p .. 'hrooms:' .. hall
+  local entries = redis.call('ZRANGE', key, 0, -1, 'WITHSCORES')
+  local total = 0
+  for i = 1, #entries, 2 do
+    local n = redis.call('HLEN', p .. 'pres:' .. tonumber(entries[i]))
+    if n == 0 then
+      redis.call('ZREM', key, entries[i])
+    elseif n ~= -tonumber(entries[i + 1]) then
+      redis.call('ZADD', key, -n, entries[i])
+    end
+    total = total + n
+  end
+  redis.call('HSET', p .. 'htotal', hall, total)
+end
 """
-_ADD_AND_LIST = """
+# ARGV: member, room, info, hall ('' for a room that is no booth room of a hall), prefix.
+_ADD = _SYNC + """
 local n = redis.call('HINCRBY', KEYS[1], ARGV[1], 1)
 redis.call('HINCRBY', KEYS[2], ARGV[2] .. '|' .. ARGV[1], 1)
 if ARGV[3] ~= '' then redis.call('HSET', KEYS[3], ARGV[1], ARGV[3]) end
 local total = redis.call('HLEN', KEYS[1])
-if total > tonumber(ARGV[4]) then return {n, total, false} end
+if n == 1 and ARGV[4] ~= '' then sync(ARGV[5], ARGV[2], ARGV[4], total) end
+return {n, total}
+"""
+# ARGV: as _ADD's, then the listing limit.
+_ADD_AND_LIST = _SYNC + """
+local n = redis.call('HINCRBY', KEYS[1], ARGV[1], 1)
+redis.call('HINCRBY', KEYS[2], ARGV[2] .. '|' .. ARGV[1], 1)
+if ARGV[3] ~= '' then redis.call('HSET', KEYS[3], ARGV[1], ARGV[3]) end
+local total = redis.call('HLEN', KEYS[1])
+if n == 1 and ARGV[4] ~= '' then sync(ARGV[5], ARGV[2], ARGV[4], total) end
+if total > tonumber(ARGV[6]) then return {n, total, false} end
 local users = {}
 for _, k in ipairs(redis.call('HKEYS', KEYS[1])) do
   if string.sub(k, 1, 1) == 'u' then users[#users + 1] = k end
@@ -171,16 +281,20 @@ end
 if #users == 0 then return {n, total, {}} end
 return {n, total, redis.call('HMGET', KEYS[3], unpack(users))}
 """
-_REMOVE = """
+# ARGV: member, room, hall, prefix.
+_REMOVE = _SYNC + """
 local n = redis.call('HINCRBY', KEYS[1], ARGV[1], -1)
 if n <= 0 then redis.call('HDEL', KEYS[1], ARGV[1]) end
 local f = ARGV[2] .. '|' .. ARGV[1]
 if redis.call('HINCRBY', KEYS[2], f, -1) <= 0 then redis.call('HDEL', KEYS[2], f) end
-return {n, redis.call('HLEN', KEYS[1])}
+local total = redis.call('HLEN', KEYS[1])
+if n <= 0 and ARGV[3] ~= '' then sync(ARGV[4], ARGV[2], ARGV[3], total) end
+return {n, total}
 """
-_REAP = """
+_REAP = _SYNC + """
 local entries = redis.call('HGETALL', KEYS[1])
 local rooms = {}
+local seen = {}
 for i = 1, #entries, 2 do
   local f = entries[i]
   local sep = string.find(f, '|', 1, true)
@@ -190,35 +304,63 @@ for i = 1, #entries, 2 do
   if redis.call('HINCRBY', key, member, -tonumber(entries[i + 1])) <= 0 then
     redis.call('HDEL', key, member)
   end
-  rooms[#rooms + 1] = room
+  if not seen[room] then
+    seen[room] = true
+    rooms[#rooms + 1] = room
+  end
 end
+local halls = {}
+for _, room in ipairs(rooms) do
+  local hall = sync(ARGV[1], room, '', nil)
+  if hall then halls[hall] = true end
+end
+for hall in pairs(moved) do halls[hall] = true end
+for hall in pairs(halls) do resum(ARGV[1], hall) end
 redis.call('DEL', KEYS[1])
 redis.call('SREM', KEYS[2], ARGV[2])
 redis.call('DEL', ARGV[1] .. 'pmark:' .. ARGV[2])
 return rooms
 """
 # A process writes its presence again: what Redis holds of it is taken away, what it has now
-# is added (ARGV[5..]: room, member, connections, info; in groups of four), its heartbeat
-# (ARGV[4], the beat time, for ARGV[3] seconds) and marker are set. KEYS: its contributions
-# hash, the process set, the infos, heartbeat, marker.
-_REBUILD = """
+# is added (ARGV[5..]: room, member, connections, info, hall; in groups of five), its heartbeat
+# (ARGV[4], the beat time, for ARGV[3] seconds) and marker are set, and the hall counts of every
+# room concerned are set from the rooms' hashes. KEYS: its contributions hash, the process set,
+# the infos, heartbeat, marker.
+_REBUILD = _SYNC + """
+local p = ARGV[1]
+local halls = {}
+local order = {}
 local old = redis.call('HGETALL', KEYS[1])
 for i = 1, #old, 2 do
   local f = old[i]
   local sep = string.find(f, '|', 1, true)
-  local key = ARGV[1] .. 'pres:' .. string.sub(f, 1, sep - 1)
+  local room = string.sub(f, 1, sep - 1)
+  local key = p .. 'pres:' .. room
   local member = string.sub(f, sep + 1)
   if redis.call('HINCRBY', key, member, -tonumber(old[i + 1])) <= 0 then
     redis.call('HDEL', key, member)
   end
+  if not halls[room] then
+    halls[room] = ''
+    order[#order + 1] = room
+  end
 end
 redis.call('DEL', KEYS[1])
-for i = 5, #ARGV, 4 do
+for i = 5, #ARGV, 5 do
   local room, member, n = ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 2])
-  redis.call('HINCRBY', ARGV[1] .. 'pres:' .. room, member, n)
+  redis.call('HINCRBY', p .. 'pres:' .. room, member, n)
   redis.call('HINCRBY', KEYS[1], room .. '|' .. member, n)
   if ARGV[i + 3] ~= '' then redis.call('HSET', KEYS[3], member, ARGV[i + 3]) end
+  if not halls[room] then order[#order + 1] = room end
+  if not halls[room] or halls[room] == '' then halls[room] = ARGV[i + 4] end
 end
+local touched = {}
+for _, room in ipairs(order) do
+  local hall = sync(p, room, halls[room], nil)
+  if hall then touched[hall] = true end
+end
+for hall in pairs(moved) do touched[hall] = true end
+for hall in pairs(touched) do resum(p, hall) end
 redis.call('SADD', KEYS[2], ARGV[2])
 redis.call('SET', KEYS[4], ARGV[4], 'EX', ARGV[3])
 redis.call('SET', KEYS[5], 1)
@@ -244,9 +386,11 @@ class RedisPresence:
         self._sync_lock = threading.Lock()
         # Seconds now, for heartbeats and their age: Redis's clock unless set (tests).
         self.clock: Callable[[], float] | None = None
-        # What this process contributes: (room, member) -> [connections, info JSON or b""].
-        # Redis is rebuilt from it when it lost (or may have doubled) part of it.
+        # What this process contributes: (room, member) -> [connections, info JSON or b""],
+        # and the hall each booth room was last said to be in (a rebuild writes the counts
+        # there). Redis is rebuilt from it when it lost (or may have doubled) part of it.
         self.local: dict[tuple[int, str], list] = {}
+        self.halls: dict[int, int] = {}
         self.stale = False  # rebuild at the next check (set by any failed Redis call)
         self.on_rebuilt = None  # callback(rooms: list[int]) after a rebuild
         self.recovery_check = settings.HALLSERVER["PRESENCE_RECOVERY_CHECK"]
@@ -374,32 +518,42 @@ class RedisPresence:
             else:
                 future.set_result(result)
 
+    def _hall_arg(self, room: int, hall: int | None) -> int | str:
+        """The script argument for a room's hall ('' for none), remembered for rebuilds."""
+        if hall is None:
+            return ""
+        self.halls[room] = hall
+        return hall
+
     @property
     def _proc_key(self) -> str:
         return f"{self.prefix}proc:{self.process_id}"
 
-    async def add(self, room: int, member: str, info: dict | None) -> tuple[bool, int]:
+    async def add(self, room: int, member: str, info: dict | None,
+                  hall: int | None = None) -> tuple[bool, int]:
         self.redis  # noqa: B018  (registers the scripts on this loop's client)
         raw = orjson.dumps(info) if info else b""
+        hall_arg = self._hall_arg(room, hall)
         self._track(room, member, 1, raw)
         try:
             n, total = await self._call(
                 self._add, [self._key(room), self._proc_key, f"{self.prefix}pinfo"],
-                [member, room, raw])
+                [member, room, raw, hall_arg, self.prefix])
         except BaseException:
             self._track(room, member, -1)  # the caller treats the entry as failed
             raise
         return n == 1, total
 
-    async def add_and_list(self, room: int, member: str, info: dict | None,
-                           limit: int) -> tuple[bool, int, list[dict] | None]:
+    async def add_and_list(self, room: int, member: str, info: dict | None, limit: int,
+                           hall: int | None = None) -> tuple[bool, int, list[dict] | None]:
         self.redis  # noqa: B018  (registers the scripts on this loop's client)
         raw = orjson.dumps(info) if info else b""
+        hall_arg = self._hall_arg(room, hall)
         self._track(room, member, 1, raw)
         try:
             n, total, infos = await self._call(
                 self._add_and_list, [self._key(room), self._proc_key, f"{self.prefix}pinfo"],
-                [member, room, raw, limit])
+                [member, room, raw, hall_arg, self.prefix, limit])
         except BaseException:
             self._track(room, member, -1)
             raise
@@ -407,13 +561,14 @@ class RedisPresence:
             return n == 1, total, None
         return n == 1, total, [orjson.loads(i) for i in infos if i]
 
-    async def remove(self, room: int, member: str) -> tuple[bool, int]:
+    async def remove(self, room: int, member: str,
+                     hall: int | None = None) -> tuple[bool, int]:
         self.redis  # noqa: B018  (registers the scripts on this loop's client)
         # Gone locally whatever Redis answers: a removal that fails is made good by the
         # rebuild the failure schedules.
         self._track(room, member, -1)
         n, total = await self._call(self._remove, [self._key(room), self._proc_key],
-                                    [member, room])
+                                    [member, room, self._hall_arg(room, hall), self.prefix])
         return n <= 0, total
 
     async def count(self, room: int) -> int:
@@ -429,11 +584,30 @@ class RedisPresence:
     async def counts(self, rooms: list[int]) -> dict[int, int]:
         if not rooms:
             return {}
-        async with self.redis.pipeline(transaction=False) as pipe:
-            for room in rooms:
-                pipe.hlen(self._key(room))
-            values = await pipe.execute()
+        self.redis  # noqa: B018  (this loop's client)
+        # Queued in one turn of the loop: one pipeline with the other calls of that turn.
+        values = await asyncio.gather(*[self._command("HLEN", self._key(r)) for r in rooms])
         return dict(zip(rooms, values, strict=True))
+
+    async def hall_counts(self, hall: int, rooms: list[int]) -> tuple[dict[int, int], int]:
+        self.redis  # noqa: B018  (this loop's client)
+        total = self._command("HGET", f"{self.prefix}htotal", hall)
+        values = await asyncio.gather(total, *[self._command("HLEN", self._key(r))
+                                               for r in rooms])
+        return dict(zip(rooms, values[1:], strict=True)), int(values[0] or 0)
+
+    async def busiest(self, hall: int, limit: int) -> tuple[dict[int, int], int]:
+        self.redis  # noqa: B018  (this loop's client)
+        if limit <= 0:
+            return {}, int(await self._command("HGET", f"{self.prefix}htotal", hall) or 0)
+        top, total = await asyncio.gather(
+            self._command("ZRANGE", f"{self.prefix}hrooms:{hall}", 0, limit - 1,
+                          "WITHSCORES"),
+            self._command("HGET", f"{self.prefix}htotal", hall))
+        # [[room, score], ...] on RESP3, a flat [room, score, ...] on RESP2 (a plain command:
+        # no reply parsing); scores are minus the counts (see _SYNC).
+        pairs = top if top and isinstance(top[0], list) else zip(top[::2], top[1::2], strict=True)
+        return {int(room): -int(float(score)) for room, score in pairs}, int(total or 0)
 
     async def members(self, room: int, limit: int) -> tuple[list[dict], int]:
         """Up to ``limit`` signed-in members, and how many there are (more than ``limit``
@@ -508,7 +682,7 @@ class RedisPresence:
         args: list = [self.prefix, self.process_id, HEARTBEAT_TTL, beat]
         rooms: set[int] = set()
         for (room, member), (n, info) in self.local.items():
-            args += [room, member, n, info]
+            args += [room, member, n, info, self.halls.get(room, "")]
             rooms.add(room)
         # Queued with the joins and leaves of this turn of the loop, so they stay in order.
         await self._call(self._rebuild, [self._proc_key, f"{self.prefix}procs",
@@ -609,8 +783,13 @@ class PresenceService:
     def member_key(user: dict | None, connection_id: int, process_id: str) -> str:
         return f"u{user['id']}" if user else f"a{process_id}:{connection_id}"
 
+    @staticmethod
+    def counted_in(room: RoomInfo) -> int | None:
+        """The hall whose counts the room is in: a booth room's hall, else None."""
+        return room.hall_id if room.kind == Room.Kind.BOOTH else None
+
     async def enter(self, room: RoomInfo, member: str, user: dict | None) -> int:
-        new, count = await self.store.add(room.id, member, user)
+        new, count = await self.store.add(room.id, member, user, self.counted_in(room))
         if new:
             self._note(room, member, user, joined=True)
         return count
@@ -619,7 +798,8 @@ class PresenceService:
         """Enter, and return what a join reply says of presence: the count, and the people
         when the room is small (``PRESENCE_DETAIL_LIMIT``); one storage round trip."""
         new, count, users = await self.store.add_and_list(room.id, member, user,
-                                                          self.detail_limit)
+                                                          self.detail_limit,
+                                                          self.counted_in(room))
         if new:
             self._note(room, member, user, joined=True)
         if users is None:
@@ -627,7 +807,7 @@ class PresenceService:
         return self._listing(room, users, count, len(users))
 
     async def exit(self, room: RoomInfo, member: str, user: dict | None) -> None:
-        gone, _ = await self.store.remove(room.id, member)
+        gone, _ = await self.store.remove(room.id, member, self.counted_in(room))
         if gone:
             self._note(room, member, user, joined=False)
 
@@ -720,14 +900,12 @@ class PresenceService:
     async def _flush_hall(self, hall_id: int) -> None:
         """One ``hall.counts`` to the lobby: the counts of the booth rooms that changed here
         since the last one (a frame that grows with the traffic, not with the hall) and the
-        hall's total."""
+        hall's total, which the store keeps (one read, whatever the hall's size)."""
         changed = self._changed.pop(hall_id, set())
         try:
             lobby = await self.directory.lobby_of_hall(hall_id)
             if lobby is not None and changed:
-                counts = await self.store.counts(sorted(changed))
-                rooms = await self.directory.booth_rooms_of_hall(hall_id)
-                total = sum((await self.store.counts(rooms)).values())
+                counts, total = await self.store.hall_counts(hall_id, sorted(changed))
                 data = {"hall": hall_id, "counts": counts, "total": total}
                 await self.hub.publish(lobby, event("hall.counts", data))
                 metrics.PRESENCE_HALL_FLUSHES.inc()
@@ -737,16 +915,14 @@ class PresenceService:
     async def hall_counts(self, hall_id: int,
                           limit: int = HALL_COUNTS_LIMIT) -> tuple[dict[int, int], int]:
         """The hall's busiest booth rooms (at most ``limit``, only those with someone in
-        them, busiest first) and the number of people in all its booth rooms."""
-        rooms = await self.directory.booth_rooms_of_hall(hall_id)
-        counts = await self.store.counts(rooms)
-        busy = sorted(((room, n) for room, n in counts.items() if n),
-                      key=lambda item: (-item[1], item[0]))[:limit]
-        return dict(busy), sum(counts.values())
+        them, busiest first, ties by room id) and the number of people in all its booth
+        rooms: kept by the store as people come and go, read without visiting the hall's
+        other rooms."""
+        return await self.store.busiest(hall_id, limit)
 
     async def booth_counts(self, hall_id: int, rooms: list[int]) -> dict[int, int]:
         """Counts of those of ``rooms`` that are booth rooms of the hall (others left out)."""
-        of_hall = set(await self.directory.booth_rooms_of_hall(hall_id))
+        of_hall = await self.directory.booth_room_set_of_hall(hall_id)
         return await self.store.counts([r for r in dict.fromkeys(rooms) if r in of_hall])
 
     def user_in_any(self, user_id: int, rooms: list[int]) -> bool:

@@ -40,7 +40,7 @@ class RoomDirectory:
 
     def __init__(self) -> None:
         self._rooms: dict[int, tuple[float, RoomInfo | None]] = {}
-        self._halls: dict[int, tuple[float, list[int]]] = {}
+        self._halls: dict[int, tuple[float, frozenset[int]]] = {}
         self._lobbies: dict[int, int | None] = {}
         self._moderation: dict[int | None, int] = {}
         self._flights = SingleFlight()
@@ -100,20 +100,20 @@ class RoomDirectory:
             self._rooms[room.pk] = (expires, _info(room, frozenset(staff.get(room.booth_id, ()))))
         return len(rooms)
 
-    async def booth_rooms_of_hall(self, hall_id: int) -> list[int]:
+    async def booth_room_set_of_hall(self, hall_id: int) -> frozenset[int]:
+        """The ids of the hall's booth rooms, as a set kept for ``CACHE_SECONDS``: a lobby
+        page's ``presence.counts`` looks its rooms up in it instead of building it."""
         hit = self._halls.get(hall_id)
         if hit is not None and hit[0] > time.monotonic():
             return hit[1]
         rooms = await database_sync_to_async(
-            lambda: list(
+            lambda: frozenset(
                 Room.objects.filter(kind=Room.Kind.BOOTH, hall_id=hall_id)
-                .order_by("pk")
                 .values_list("pk", flat=True)
             )
         )()
         self._halls[hall_id] = (time.monotonic() + CACHE_SECONDS, rooms)
         return rooms
-
 
     async def lobby_of_hall(self, hall_id: int) -> int | None:
         if hall_id not in self._lobbies:
