@@ -72,7 +72,7 @@ HALL_COUNTS_LIMIT = 100  # booth counts in a lobby's join reply: the busiest roo
 class PresenceStore(Protocol):
     """``hall`` (of add and remove): the hall whose counts the room is in, for a booth room
     of a hall (None for other rooms). The store keeps each hall's total and its occupied booth
-    rooms up to date with every change, so that :meth:`hall_total` and :meth:`busiest` cost
+    rooms up to date with every change, so that :meth:`hall_counts` and :meth:`busiest` cost
     the same in a hall of 5 booths and one of 5,000."""
 
     async def add(self, room: int, member: str, info: dict | None,
