@@ -9,7 +9,8 @@ from booths.models import Booth
 from docking.models import Project
 from recruitment.models import Job, Resume
 
-from ..models import Entry
+from ..models import Entry, Word
+from ..text import entry_text, head_text, words_of
 
 
 def _text(value) -> Iterable[str]:
@@ -63,11 +64,21 @@ def resume_entry(resume: Resume, opted_in: bool) -> Entry:
                  listed=opted_in)
 
 
+def _with_text(entry: Entry) -> Entry:
+    entry.text = entry_text(entry.title, entry.body)
+    entry.head = head_text(entry.title)
+    return entry
+
+
 def put(entry: Entry) -> None:
-    """Write an entry in place of the previous one for the same record."""
+    """Write an entry in place of the previous one for the same record, and its new words into
+    the vocabulary."""
+    _with_text(entry)
     values = {f.attname: getattr(entry, f.attname) for f in Entry._meta.concrete_fields
               if f.attname not in ("id", "kind", "ref")}
     Entry.objects.update_or_create(kind=entry.kind, ref=entry.ref, defaults=values)
+    Word.objects.bulk_create([Word(word=w) for w in sorted(words_of(entry.text))],
+                             ignore_conflicts=True)
 
 
 def drop(kind: str, ref: int) -> None:
@@ -84,13 +95,19 @@ def index_resume(user_id: int) -> None:
 
 
 def rebuild() -> int:
-    """Every entry afresh from the records (after bulk loads, which skip the hooks)."""
+    """Every entry and the vocabulary afresh from the records (after bulk loads, which skip
+    the hooks)."""
     Entry.objects.all().delete()
+    Word.objects.all().delete()
     opted = set(Account.objects.filter(talent_search=True).values_list("user_id", flat=True))
     entries: list[Entry] = []
     entries += [booth_entry(b) for b in Booth.objects.all()]
     entries += [job_entry(j) for j in Job.objects.select_related("booth")]
     entries += [project_entry(p) for p in Project.objects.select_related("booth")]
     entries += [resume_entry(r, r.user_id in opted) for r in Resume.objects.all()]
+    vocabulary: set[str] = set()
+    for entry in entries:
+        vocabulary |= words_of(_with_text(entry).text)
     Entry.objects.bulk_create(entries, batch_size=2000)
+    Word.objects.bulk_create([Word(word=w) for w in sorted(vocabulary)], batch_size=5000)
     return len(entries)
