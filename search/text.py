@@ -2,8 +2,9 @@
 query is turned into, and how a snippet finds the query's words in the original text.
 
 ``fold`` lowers (``casefold``: ``ß`` becomes ``ss``) and drops diacritics (``ü`` becomes
-``u``, ``é`` ``e``, ``ё`` ``е``), so a visitor typing without diacritics finds the accented
-record and the other way round. Scripts without diacritics (Chinese) pass through unchanged.
+``u``, ``é`` ``e``, Cyrillic ``ё`` the plain letter), so a visitor typing without diacritics
+finds the accented record and the other way round. Scripts without diacritics (Chinese)
+pass through unchanged.
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ def words_of(text: str) -> set[str]:
 
 
 _LATIN = frozenset("abcdefghijklmnopqrstuvwxyz")
-#: Folded Cyrillic letters (``й`` folds to ``и``, ``ё`` to ``е``).
+#: Folded Cyrillic letters (``й`` and ``ё`` fold to their plain letters).
 _CYRILLIC = frozenset(chr(c) for c in range(0x430, 0x450)) - {"й"}
 
 
@@ -88,6 +89,10 @@ def _fold_char(char: str) -> str:
 
 def folded_map(text: str) -> tuple[str, list[int]]:
     """``text`` folded, with the index in ``text`` of each folded character."""
+    folded = fold(text)
+    if len(folded) == len(text) and not _COMBINING.search(text):
+        # No character folded to more or fewer than one (the common case): one to one.
+        return folded, list(range(len(text)))
     out: list[str] = []
     where: list[int] = []
     for index, char in enumerate(text):

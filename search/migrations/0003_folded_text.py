@@ -67,16 +67,21 @@ def _fill(apps, schema_editor):
     entry = apps.get_model("search", "Entry")
     word = apps.get_model("search", "Word")
     seen: set[str] = set()
-    batch = []
-    for row in entry.objects.only("id", "title", "body").iterator(chunk_size=2000):
-        row.text = entry_text(row.title, row.body)
-        row.head = head_text(row.title)
-        seen |= words_of(row.text)
-        batch.append(row)
-        if len(batch) == 2000:
-            entry.objects.bulk_update(batch, ["text", "head"])
-            batch = []
-    entry.objects.bulk_update(batch, ["text", "head"])
+    last = 0
+    with schema_editor.connection.cursor() as cursor:
+        while True:  # in id order, a chunk at a time (no cursor left open over the table)
+            chunk = list(entry.objects.filter(id__gt=last).order_by("id")
+                         .values_list("id", "title", "body")[:2000])
+            if not chunk:
+                break
+            last = chunk[-1][0]
+            rows = []
+            for pk, title, body in chunk:
+                text = entry_text(title, body)
+                seen |= words_of(text)
+                rows.append((text, head_text(title), pk))
+            cursor.executemany("UPDATE search_entry SET text = %s, head = %s WHERE id = %s",
+                               rows)
     word.objects.bulk_create([word(word=w) for w in sorted(seen)], batch_size=5000)
 
 

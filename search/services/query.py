@@ -116,7 +116,8 @@ def _run(where: list[str], params: list, phrase: str, offset: int,
     score, score_params = "0", []
     if phrase:
         find = "strpos" if _postgres() else "instr"
-        score = f"CASE WHEN {find}(e.head, %s) = 1 THEN 2 WHEN {find}(e.head, %s) > 0 THEN 1 ELSE 0 END"
+        score = (f"CASE WHEN {find}(e.head, %s) = 1 THEN 2 WHEN {find}(e.head, %s) > 0 "
+                 "THEN 1 ELSE 0 END")
         score_params = [phrase, phrase]
     # SQLite: the matched rows' columns from the narrow covering index (migration 0003), not
     # from the table's rows with their long texts.
