@@ -1,6 +1,7 @@
 """One row per searchable record (booth, job, project, résumé): its text and the values the
 search filters and counts on, kept in step with the record by save/delete hooks
-(``search/signals.py``). ``text`` is title and body folded (lowered, without diacritics, capped:
+(``search/signals.py``); the body as written is in :class:`Body`. ``text`` is title and body
+folded (lowered, without diacritics, capped:
 ``search/text.py``); the index over it is per database: an FTS5 trigram table on SQLite, a
 pg_trgm GIN index on PostgreSQL (migration 0003). :class:`Word` is the vocabulary the typo
 step looks in."""
@@ -18,7 +19,6 @@ class Entry(models.Model):
     kind = models.CharField(max_length=8, choices=Kind.choices)
     ref = models.BigIntegerField(help_text="id of the booth, job, project or résumé owner")
     title = models.CharField(max_length=400)
-    body = models.TextField(blank=True)
     country = models.CharField(max_length=2, blank=True)
     tags = models.JSONField(default=list, blank=True)
     hall = models.BigIntegerField(null=True, blank=True)
@@ -38,6 +38,19 @@ class Entry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.ref}"
+
+
+class Body(models.Model):
+    """An entry's text as written (descriptions, a résumé's PDF text), from which its snippet
+    is cut: kept apart from :class:`Entry` so that the rows a search reads for every match
+    stay narrow; only the page's bodies are read."""
+
+    entry = models.OneToOneField(Entry, on_delete=models.CASCADE, primary_key=True,
+                                 related_name="+")
+    body = models.TextField(blank=True)
+
+    def __str__(self) -> str:
+        return f"body of {self.entry_id}"
 
 
 class Word(models.Model):

@@ -36,7 +36,7 @@ from django.db import connection
 
 from recruitment.services import staff_booths
 
-from ..models import Entry
+from ..models import Body, Entry
 from ..text import edits, fold, folded_map, similarity
 
 #: At most this many vocabulary words stand in for one misspelt word.
@@ -213,13 +213,14 @@ def search(viewer, q: str = "", *, kind: str = "", country: str = "", tag: str =
                                   limit)
     marked = sorted({w for group in groups for w in group}, key=len, reverse=True)
     entries = Entry.objects.defer("text").in_bulk(ids)
+    bodies = dict(Body.objects.filter(entry_id__in=ids).values_list("entry_id", "body"))
     results = []
     for ref in ids:
         entry = entries[ref]
         results.append({
             "kind": entry.kind, "id": entry.ref, "title": entry.title,
             "title_html": snippet(entry.title, marked),
-            "snippet_html": snippet(entry.body, marked), "country": entry.country,
+            "snippet_html": snippet(bodies.get(ref, ""), marked), "country": entry.country,
             "tags": entry.tags, "hall": entry.hall, "booth": entry.booth,
             "job_type": entry.job_type, "stage": entry.stage})
     return {"q": q.strip(), "count": count, "typo": typo, "facets": facets,
