@@ -8,21 +8,25 @@ Matching: every word of the query must occur in an entry's folded text as a subs
 Chinese without spaces, Russian and parts of German compounds match). On SQLite words of three
 characters or more go through the FTS5 trigram table over ``text`` (one ``MATCH`` for all of
 them), shorter ones are an ``instr`` check on the rows it returns; on PostgreSQL each word is a
-``LIKE '%…%'`` on the stored ``text``, served by its GIN trigram index.
+``LIKE '%…%'`` on the stored ``text``, served by its GIN trigram index (over listed entries
+only, which every search asks for).
 
 Typos: when no entry matches every word and some word has four characters or more, each such
-word is widened to the vocabulary words (:class:`search.models.Word`) most like it: the
-database proposes :data:`TYPO_CANDIDATES` words sharing its trigrams (SQLite: FTS5 trigram
-table over the vocabulary, best bm25 first; PostgreSQL: pg_trgm ``%`` over the vocabulary, most
-similar first), and the same Python rule keeps, on both databases, up to :data:`TYPO_WORDS`
-of those whose trigram similarity (shared over all trigrams, word edges included) is at least
-:data:`TYPO_SHARE`. The search then runs again with "any of these" for each widened word.
+word is widened to the vocabulary words (:class:`search.models.Word`, the folded words of all
+entries) one edit away from it: a letter left out, added or changed, or two neighbours
+swapped. The candidates are generated in Python (:func:`search.text.edits`) and looked up in
+one ``IN`` on the vocabulary's unique index, the same on both databases; up to
+:data:`TYPO_WORDS` of them, most trigrams in common first, stand in for the word, which
+itself stays one of the alternatives. The search then runs again with "any of these" for each
+widened word, and the snippets mark whichever alternative they hold.
 
-One statement per search: the filtered, matched rows are gathered once (a materialised
-``WITH``), and the same statement returns their counts grouped by the five facet columns
-(whose sums are ``count`` and the facets, so they always add up) and the requested page of ids,
-ranked: the whole query at the start of the title first, then anywhere in the title, then the
-rest, ties newest record first. A second, by primary key, reads the page's rows.
+One statement per search does the counting and ranking: the filtered, matched rows are
+gathered once (a materialised ``WITH``; on SQLite from the narrow covering index
+``search_entry_match``, not the wide table rows), and the same statement returns their counts
+grouped by the five facet columns (summed in Python into ``count`` and the facets, so they
+always add up) and the requested page of ids, ranked: the whole query at the start of the
+(folded) title first, then anywhere in the title, then the rest, ties newest record first.
+Two more, by primary key, read the page's rows and bodies (:class:`search.models.Body`).
 """
 
 from __future__ import annotations
@@ -63,6 +67,12 @@ def _like(word: str) -> str:
     return "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
+def _regex_literal(word: str) -> str:
+    """``word`` as a PostgreSQL regular expression matching itself (a backslash before any
+    character but a letter or digit makes it literal)."""
+    return "".join(c if c.isalnum() else "\\" + c for c in word)
+
+
 def _postgres() -> bool:
     return connection.vendor == "postgresql"
 
@@ -73,8 +83,14 @@ def _matching(groups: list[list[str]]) -> tuple[list[str], list]:
     params: list = []
     if _postgres():
         for group in groups:
-            where.append("(" + " OR ".join(["e.text LIKE %s"] * len(group)) + ")")
-            params += [_like(w) for w in group]
+            if len(group) == 1:
+                where.append("e.text LIKE %s")
+                params.append(_like(group[0]))
+            else:
+                # One regular expression rather than ORed LIKEs: pg_trgm's GIN index serves
+                # an alternation, while for the OR the planner chose a sequential scan.
+                where.append("e.text ~ %s")
+                params.append("(" + "|".join(_regex_literal(w) for w in group) + ")")
         return where, params
     indexed = [g for g in groups if all(len(w) >= 3 for w in g)]
     if indexed:
