@@ -206,3 +206,64 @@ def test_api_search_and_bad_filters(expo):
 def test_database_vendor_is_reported(expo):
     # Which side this run covers (tests/test_search_postgres.py runs this module again).
     assert connection.vendor in ("sqlite", "postgresql")
+
+
+def test_query_without_diacritics_finds_the_accented_record(expo):
+    for q in ("muller", "MÜLLER", "müller", "praZisions"):
+        page = search(AnonymousUser(), q)
+        assert ("booth", expo["werk"].pk) in hits(page), q
+        assert not page["typo"]
+    booth = next(r for r in search(AnonymousUser(), "muller")["results"] if r["kind"] == "booth")
+    assert booth["title_html"] == "Werkzeugbau <mark>Müller</mark>"
+    # ß folds to ss, Cyrillic ё to its plain letter: either spelling finds the other.
+    street = Booth.objects.create(hall=expo["robots"].hall, name="Straßenbau Ёлкин",
+                                  country="DE")
+    assert ("booth", street.pk) in hits(search(AnonymousUser(), "strassenbau елкин"))
+    assert ("booth", street.pk) in hits(search(AnonymousUser(), "STRAẞENBAU"))
+
+
+def test_misspelt_russian_and_german_words(expo):
+    page = search(AnonymousUser(), "инжинер")
+    assert page["typo"] and ("job", expo["jobs"]["laser"].pk) in hits(page)
+    assert "<mark>Инженер</mark>" in next(r["title_html"] for r in page["results"]
+                                           if r["kind"] == "job")
+    page = search(AnonymousUser(), "Werkzeugbua")  # two letters swapped
+    assert page["typo"] and ("booth", expo["werk"].pk) in hits(page)
+    # A word new to the vocabulary is there for the typo step as soon as it is saved.
+    Booth.objects.create(hall=expo["robots"].hall, name="Quasarium Labs", country="FR")
+    page = search(AnonymousUser(), "quazarium")
+    assert page["typo"] and [r["title"] for r in page["results"]] == ["Quasarium Labs"]
+    # Too far from every word: nothing, rather than anything.
+    assert search(AnonymousUser(), "xylophonium")["count"] == 0
+
+
+def test_one_and_two_character_words(expo):
+    assert ("booth", expo["robots"].pk) in hits(search(AnonymousUser(), "深"))
+    page = search(AnonymousUser(), "智能 制造")
+    assert hits(page) == {("booth", expo["robots"].pk)}
+    assert "<mark>智能</mark>" in page["results"][0]["snippet_html"]
+    assert hits(search(AnonymousUser(), "ml robots")) == set()
+    assert ("job", expo["jobs"]["engineer"].pk) in hits(search(AnonymousUser(), "ng engineer"))
+
+
+def test_ranking_title_start_then_title_then_text(expo):
+    page = search(AnonymousUser(), "werkzeug")
+    assert [(r["kind"], r["id"]) for r in page["results"]] == [
+        ("booth", expo["werk"].pk), ("project", expo["project"].pk),
+        ("job", expo["jobs"]["werk"].pk)]
+
+
+@pytest.mark.parametrize("q", ["", "engineer", "maschinenbau", "photonics", "машин"])
+def test_facets_equal_the_counts_of_the_filtered_results(expo, q):
+    staff = expo["staff"]
+    page = search(staff, q, limit=50)
+    assert len(page["results"]) == page["count"]
+    for name, counts in page["facets"].items():
+        assert sum(counts.values()) <= page["count"]
+        for value, number in counts.items():
+            narrowed = search(staff, q, limit=50, **{name: int(value) if name == "hall"
+                                                     else value})
+            assert narrowed["count"] == number, (name, value)
+            assert sum(1 for r in page["results"] if str(r[name]) == value) == number
+            # Facets of the narrowed search still add up to its count.
+            assert sum(narrowed["facets"]["kind"].values()) == narrowed["count"]
