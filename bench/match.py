@@ -1,6 +1,7 @@
 """``python -m bench match``: how good the recommendations are, and how fast.
 
     python -m bench match [--size small|conference] [--seed 1] [--queries 300] [--json FILE]
+    python -m bench match --seeded [--seed 1] [--fraction 1] [--database PATH|URL]
 
 Builds a fresh expo in a temporary SQLite database with :mod:`bench.matchgen` (bulk inserts),
 then for each kind of recommendation (projects for an investor, investors for a project, jobs
@@ -11,6 +12,13 @@ precision@10 and recall@10 against the good matches as :mod:`bench.matchgen` def
 best precision@10 and recall@10 possible (a query with three good matches has at most 0.3
 precision@10; ten of more than ten cannot all fit its recall), and the time per
 Hallserver list (p50, p95; one database read of the asking side included, index warm).
+
+``--seeded`` scores an expo made by ``seed_demo --scale conference --seed N [--fraction F]``
+instead (booths/conference.py writes the same generator's world, with names and texts around
+it): the expo in ``--database`` (a SQLite file or a postgres:// URL, already seeded with that
+seed and fraction), or a fresh SQLite database seeded by the command. The latent truth is
+regenerated from the seed; the database's investors, projects, jobs and résumés are checked
+against it, row by row, before any query.
 """
 
 from __future__ import annotations
@@ -25,7 +33,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from .matchgen import SIZES, Generator, World, good_job, good_project
+from booths.matchgen import SIZES, Generator, World, good_job, good_project
 
 K = 10
 
@@ -43,6 +51,57 @@ def setup_django(data_dir: Path) -> None:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0, interactive=False)
+
+
+def setup_seeded(data_dir: Path, database: str | None) -> None:
+    """Django on ``database`` (a postgres:// URL or a SQLite path), or on a fresh SQLite file
+    in ``data_dir`` when None."""
+    os.environ["HALLSERVER_DATA_DIR"] = str(data_dir)
+    os.environ.pop("DATABASE_URL", None)
+    if database and "://" in database:
+        os.environ["DATABASE_URL"] = database
+    else:
+        os.environ["HALLSERVER_SQLITE_PATH"] = database or str(data_dir / "seeded.sqlite3")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hallserver.settings")
+    os.environ["HALLSERVER_MATCH_INDEX_TTL"] = "1e9"
+    import django
+
+    django.setup()
+    if not database:
+        from django.core.management import call_command
+
+        call_command("migrate", verbosity=0, interactive=False)
+
+
+def seeded_ids(world: World) -> dict:
+    """Database ids per generated item of an expo seeded by ``seed_demo --scale conference``:
+    it writes each kind in the generator's order, so the n-th row by id is the n-th item.
+    Refuses (SystemExit) a database whose rows are not this world's."""
+    from docking.models import InvestorProfile, Project
+    from recruitment.models import Job, Resume
+
+    investors = list(InvestorProfile.objects.order_by("pk").values_list(
+        "user_id", "fields", "stages", "ticket_min"))
+    projects = list(Project.objects.order_by("pk").values_list("pk", "fields", "stage",
+                                                               "amount_min"))
+    jobs = list(Job.objects.order_by("pk").values_list("pk", "fields", "job_type"))
+    resumes = list(Resume.objects.order_by("pk").values_list("user_id", "data"))
+    checks = [
+        ("investors", investors, world.investors,
+         lambda row, i: list(row[1:]) == [i["fields"], i["stages"], i["ticket_min"]]),
+        ("projects", projects, world.projects,
+         lambda row, p: list(row[1:]) == [p["fields"], p["stage"], p["amount_min"]]),
+        ("jobs", jobs, world.jobs, lambda row, j: list(row[1:]) == [j["fields"], j["job_type"]]),
+        ("résumés", resumes, world.resumes,
+         lambda row, r: row[1].get("skills") == r["skills"]),
+    ]
+    for name, rows, items, same in checks:
+        if len(rows) != len(items) or not all(map(same, rows, items)):
+            sys.exit(f"bench match --seeded: the database's {name} are not those of this seed "
+                     f"and fraction ({len(rows):,} rows, {len(items):,} expected); seed it "
+                     "with seed_demo --scale conference --seed N --fraction F")
+    return {"investors": [r[0] for r in investors], "projects": [r[0] for r in projects],
+            "jobs": [r[0] for r in jobs], "candidates": [r[0] for r in resumes]}
 
 
 def load(world: World, size: dict, rng: random.Random) -> dict:
@@ -231,7 +290,16 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--queries", type=int, default=300,
                         help="queries per kind of recommendation (default 300)")
     parser.add_argument("--json", dest="json_out", type=Path, default=None)
+    parser.add_argument("--seeded", action="store_true",
+                        help="score an expo seeded by seed_demo --scale conference")
+    parser.add_argument("--fraction", type=float, default=1.0,
+                        help="--seeded: the seed's --fraction (default 1)")
+    parser.add_argument("--database", default=None,
+                        help="--seeded: an already seeded SQLite file or postgres:// URL "
+                             "(default: seed a fresh SQLite database)")
     args = parser.parse_args(argv)
+    if args.seeded:
+        return main_seeded(args)
     size = SIZES[args.size]
     with tempfile.TemporaryDirectory(prefix="bench-match-") as tmp:
         setup_django(Path(tmp))
@@ -246,6 +314,36 @@ def main(argv: list[str]) -> int:
     print(render(rows, args.size, args.seed, counts, setup_s), flush=True)
     if args.json_out:
         args.json_out.write_text(json.dumps({"size": args.size, "seed": args.seed,
+                                             "counts": counts, "rows": rows}, indent=2))
+    return 0
+
+
+def main_seeded(args) -> int:
+    from booths.conference import conference_size
+
+    size = conference_size(args.fraction)
+    label = "conference" if args.fraction == 1 else f"conference x {args.fraction:g}"
+    with tempfile.TemporaryDirectory(prefix="bench-match-") as tmp:
+        setup_seeded(Path(tmp), args.database)
+        started = time.perf_counter()
+        if not args.database:
+            from booths.seed import seed_demo
+
+            seed_demo(scale="conference", seed=args.seed, fraction=args.fraction)
+        world = Generator(args.seed, size).world()
+        ids = seeded_ids(world)
+        setup_s = time.perf_counter() - started
+        counts = {"organisations": size["booths"], "projects": len(world.projects),
+                  "investors": len(world.investors), "jobs": len(world.jobs),
+                  "résumés": len(world.resumes)}
+        rows = evaluate(world, ids, args.queries, args.seed)
+    where = args.database or "a fresh SQLite database"
+    text = render(rows, f"{label} (seeded: seed_demo --scale conference, {where})", args.seed,
+                  counts, setup_s)
+    print(text.replace("; generated and written in", "; seeded (or read) and checked in"),
+          flush=True)
+    if args.json_out:
+        args.json_out.write_text(json.dumps({"size": label, "seed": args.seed, "seeded": True,
                                              "counts": counts, "rows": rows}, indent=2))
     return 0
 
