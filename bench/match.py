@@ -73,37 +73,6 @@ def setup_seeded(data_dir: Path, database: str | None) -> None:
         call_command("migrate", verbosity=0, interactive=False)
 
 
-def seeded_ids(world: World) -> dict:
-    """Database ids per generated item of an expo seeded by ``seed_demo --scale conference``:
-    it writes each kind in the generator's order, so the n-th row by id is the n-th item.
-    Refuses (SystemExit) a database whose rows are not this world's."""
-    from docking.models import InvestorProfile, Project
-    from recruitment.models import Job, Resume
-
-    investors = list(InvestorProfile.objects.order_by("pk").values_list(
-        "user_id", "fields", "stages", "ticket_min"))
-    projects = list(Project.objects.order_by("pk").values_list("pk", "fields", "stage",
-                                                               "amount_min"))
-    jobs = list(Job.objects.order_by("pk").values_list("pk", "fields", "job_type"))
-    resumes = list(Resume.objects.order_by("pk").values_list("user_id", "data"))
-    checks = [
-        ("investors", investors, world.investors,
-         lambda row, i: list(row[1:]) == [i["fields"], i["stages"], i["ticket_min"]]),
-        ("projects", projects, world.projects,
-         lambda row, p: list(row[1:]) == [p["fields"], p["stage"], p["amount_min"]]),
-        ("jobs", jobs, world.jobs, lambda row, j: list(row[1:]) == [j["fields"], j["job_type"]]),
-        ("résumés", resumes, world.resumes,
-         lambda row, r: row[1].get("skills") == r["skills"]),
-    ]
-    for name, rows, items, same in checks:
-        if len(rows) != len(items) or not all(map(same, rows, items)):
-            sys.exit(f"bench match --seeded: the database's {name} are not those of this seed "
-                     f"and fraction ({len(rows):,} rows, {len(items):,} expected); seed it "
-                     "with seed_demo --scale conference --seed N --fraction F")
-    return {"investors": [r[0] for r in investors], "projects": [r[0] for r in projects],
-            "jobs": [r[0] for r in jobs], "candidates": [r[0] for r in resumes]}
-
-
 def load(world: World, size: dict, rng: random.Random) -> dict:
     """Write the generated expo; returns database ids per generated item."""
     from datetime import date
@@ -319,19 +288,22 @@ def main(argv: list[str]) -> int:
 
 
 def main_seeded(args) -> int:
-    from booths.conference import conference_size
-
-    size = conference_size(args.fraction)
     label = "conference" if args.fraction == 1 else f"conference x {args.fraction:g}"
     with tempfile.TemporaryDirectory(prefix="bench-match-") as tmp:
         setup_seeded(Path(tmp), args.database)
+        from booths.conference import conference_size, world_ids
+
+        size = conference_size(args.fraction)
         started = time.perf_counter()
         if not args.database:
             from booths.seed import seed_demo
 
             seed_demo(scale="conference", seed=args.seed, fraction=args.fraction)
         world = Generator(args.seed, size).world()
-        ids = seeded_ids(world)
+        try:
+            ids = world_ids(world)
+        except ValueError as exc:
+            sys.exit(f"bench match --seeded: {exc}")
         setup_s = time.perf_counter() - started
         counts = {"organisations": size["booths"], "projects": len(world.projects),
                   "investors": len(world.investors), "jobs": len(world.jobs),

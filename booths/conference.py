@@ -468,7 +468,7 @@ def seed_conference(expo: Expo, halls: list[Hall], *, seed: int, fraction: float
     for u, p in zip(users, people, strict=True):
         if "booth" in p:
             staff_of.setdefault(p["booth"].pk, (u, p["display"]))
-    shows = _schedule(rng, now, halls, booths, meta, staff_of, plan, fraction)
+    shows = _schedule(rng, now, halls, booths, meta, staff_of, plan)
     done = [0]
     _batched_create(Roadshow, shows, "roadshows", report, done, len(shows))
     hall_of_booth = {b.pk: b.hall_id for b in booths}
@@ -584,7 +584,7 @@ def _resume_data(rng: random.Random, lang: str, r: dict, employers: list[str],
     }
 
 
-def _schedule(rng, now, halls, booths, meta, staff_of, plan: Plan, fraction: float) -> list:
+def _schedule(rng, now, halls, booths, meta, staff_of, plan: Plan) -> list:
     """Four days of roadshows (one stage per hall, every half hour from 9:00 to 18:00) and
     forums (two a day per hall), each state set by ``now``."""
     tz = timezone.get_current_timezone()
@@ -592,7 +592,7 @@ def _schedule(rng, now, halls, booths, meta, staff_of, plan: Plan, fraction: flo
     by_hall: dict[int, list[int]] = {}
     for n, b in enumerate(booths):
         by_hall.setdefault(b.hall_id, []).append(n)
-    slots = ROADSHOW_SLOTS[:max(1, round(len(ROADSHOW_SLOTS) * fraction))]
+    slots = ROADSHOW_SLOTS
     shows = []
     for day in range(plan.days):
         date = today + timedelta(days=day - 1)
@@ -668,3 +668,35 @@ def expo_counts() -> dict[str, int]:
     models = [Booth, Room, BoothStaff, Profile, Account, InvestorProfile, Project, Job, Resume,
               Roadshow, Entry, get_user_model()]
     return {m.__name__: m.objects.count() for m in models}
+
+
+def world_ids(world: World) -> dict[str, list[int]]:
+    """Database ids per item of the generator's ``world`` in an expo this module seeded: it
+    writes each kind in the generator's order, so the n-th row by id is the n-th item
+    (investors and candidates by their user ids). ``ValueError`` when the database's rows are
+    not this world's (another seed or fraction)."""
+    from docking.models import InvestorProfile, Project
+    from recruitment.models import Job, Resume
+
+    investors = list(InvestorProfile.objects.order_by("pk").values_list(
+        "user_id", "fields", "stages", "ticket_min"))
+    projects = list(Project.objects.order_by("pk").values_list("pk", "fields", "stage",
+                                                               "amount_min"))
+    jobs = list(Job.objects.order_by("pk").values_list("pk", "fields", "job_type"))
+    resumes = list(Resume.objects.order_by("pk").values_list("user_id", "data"))
+    checks = [
+        ("investors", investors, world.investors,
+         lambda row, i: list(row[1:]) == [i["fields"], i["stages"], i["ticket_min"]]),
+        ("projects", projects, world.projects,
+         lambda row, p: list(row[1:]) == [p["fields"], p["stage"], p["amount_min"]]),
+        ("jobs", jobs, world.jobs, lambda row, j: list(row[1:]) == [j["fields"], j["job_type"]]),
+        ("résumés", resumes, world.resumes,
+         lambda row, r: (row[1] or {}).get("skills") == r["skills"]),
+    ]
+    for name, rows, items, same in checks:
+        if len(rows) != len(items) or not all(map(same, rows, items)):
+            raise ValueError(f"the database's {name} are not those of this seed and fraction "
+                             f"({len(rows):,} rows, {len(items):,} expected): seed it with "
+                             "seed_demo --scale conference --seed N --fraction F")
+    return {"investors": [r[0] for r in investors], "projects": [r[0] for r in projects],
+            "jobs": [r[0] for r in jobs], "candidates": [r[0] for r in resumes]}
