@@ -96,7 +96,7 @@ def test_the_same_seed_gives_the_same_expo_and_another_seed_another():
 def test_every_table_gets_its_share():
     report = seed()
     size = conference_size(FRACTION)
-    plan = Plan.of(size, FRACTION)
+    plan = Plan.of(size)
     world = Generator(1, size).world()
     User = get_user_model()
 
@@ -104,11 +104,10 @@ def test_every_table_gets_its_share():
     assert all(Booth.objects.filter(hall=h).exists() for h in Hall.objects.all())
     assert Booth.objects.filter(kind=Booth.Kind.INVESTOR).count() == size["firms"]
     assert {b.kind for b in Booth.objects.all()} == set(Booth.Kind.values)
-    generated = plan.attendees + plan.resumes - plan.visitors
-    assert User.objects.count() == generated + 2  # + the moderator and the admin
+    assert User.objects.count() == plan.people + 2  # + the moderator and the admin
     assert Profile.objects.count() == User.objects.count()
-    assert Account.objects.count() == generated
-    assert plan.attendees == round(60_000 * FRACTION)
+    assert Account.objects.count() == plan.people
+    assert plan.people == plan.staff + 12 + 10 + 900 + 1
     assert BoothStaff.objects.count() == plan.staff
     assert InvestorProfile.objects.count() == len(world.investors)
     assert Project.objects.count() == len(world.projects) >= size["projects"]
@@ -199,10 +198,11 @@ def test_demo_and_generated_accounts_sign_in():
     assert {"visitor", "exhibitor", "moderator", "admin", "investor"} <= names
     for account in report.accounts:
         assert authenticate(None, username=account.username, password=account.password)
-    assert Resume.objects.filter(user__username="visitor").exists()
+    assert get_user_model().objects.filter(username="visitor", profile__kind="visitor").exists()
+    assert Resume.objects.filter(user__username="cand0").exists()
     assert InvestorProfile.objects.filter(user__username="investor").exists()
     assert BoothStaff.objects.get(user__username="exhibitor").title == "Sales lead"
-    someone = get_user_model().objects.filter(username__startswith="talent").first()
+    someone = get_user_model().objects.filter(username__startswith="team").first()
     assert authenticate(None, username=someone.username, password=PERSON_PASSWORD)
 
 

@@ -109,4 +109,4 @@ class Command(BaseCommand):
 
             self.stdout.write(f"  Every other generated person signs in with the password "
                               f"'{PERSON_PASSWORD}' (usernames: team*, partner*, angel*, "
-                              "founder*, visitor*, talent*).")
+                              "founder*, cand*).")
