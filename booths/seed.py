@@ -54,6 +54,9 @@ class Scale:
     name: str
     booths: int
     bulk: bool = False
+    #: The conference (booths/conference.py): people, projects, jobs, résumés and four days
+    #: of roadshows and forums besides the booths, every count times ``seed_demo(fraction=)``.
+    conference: bool = False
 
     def booths_of_hall(self, position: int, halls: int) -> int:
         return self.booths // halls + (1 if position < self.booths % halls else 0)
@@ -62,8 +65,13 @@ class Scale:
 SCALES = {
     "demo": Scale("demo", booths=12 * 6),
     "large": Scale("large", booths=5000, bulk=True),
+    "conference": Scale("conference", booths=5000, bulk=True, conference=True),
 }
-"""``seed_demo --scale``: ``demo`` is the quick default, ``large`` a 5,000-booth expo."""
+"""``seed_demo --scale``: ``demo`` is the quick default, ``large`` a 5,000-booth expo,
+``conference`` the whole conference (5,000 organisations, 60,000 people, 3,200 projects,
+30,000 jobs, 90,000 résumés: booths/conference.py)."""
+CONFERENCE_SEED = 1
+"""The conference's default ``--seed`` (the matchmaking benchmark's)."""
 
 Progress = Callable[[str, int, int], None]
 """``progress(step, done, total)``: called as a step of the seed goes on."""
@@ -86,6 +94,9 @@ class SeedReport:
     roadshows: int = 0
     rooms: int = 0
     accounts: list[DemoAccount] = field(default_factory=list)
+    #: The conference: rows written per kind and seconds per step (empty for the demo).
+    counts: dict[str, int] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -120,6 +131,9 @@ DEMO_USERS = [
         is_superuser=True,
     ),
 ]
+# The conference's demo investor (a generated investor, renamed): booths/conference.py.
+INVESTOR_ACCOUNT = _UserSpec("investor", "investor-demo", "", Profile.Kind.VISITOR,
+                             "Investor (matchmaking: projects for an investor)")
 
 COUNTRY_NAMES = {
     "AU": "Australia",
@@ -554,7 +568,8 @@ HALLS = [
 
 @transaction.atomic
 def seed_demo(now: datetime | None = None, booths_per_hall: int | None = None,
-              scale: str | Scale = "demo", progress: Progress | None = None) -> SeedReport:
+              scale: str | Scale = "demo", progress: Progress | None = None,
+              seed: int | None = None, fraction: float = 1.0) -> SeedReport:
     """Create the demo expo, its halls, booths, roadshows and demo accounts.
 
     ``now`` (default: ``timezone.now()``) fixes "today": the expo runs from yesterday to the
@@ -563,6 +578,8 @@ def seed_demo(now: datetime | None = None, booths_per_hall: int | None = None,
     ``booths_per_hall``, when given, overrides it with that many in each hall. Booths come
     from each hall's hand-written catalogue first, then invented ones (deterministically).
     ``progress`` hears how the booths step goes (for a progress line).
+    ``seed`` (default 42 for the demo, :data:`CONFERENCE_SEED` for the conference) fixes the
+    random choices; ``fraction`` (conference only) scales every count of the conference.
 
     Idempotent by expo slug: if the demo expo (``DEMO_EXPO_SLUG``) already exists nothing is
     written and the report has ``created=False`` with the counts found in the database.
@@ -574,7 +591,11 @@ def seed_demo(now: datetime | None = None, booths_per_hall: int | None = None,
         if scale not in SCALES:
             raise ValueError(f"unknown scale {scale!r} (one of {', '.join(SCALES)})")
         scale = SCALES[scale]
+    if fraction != 1.0 and not scale.conference:
+        raise ValueError("fraction applies to the conference scale only")
     if booths_per_hall is not None:
+        if scale.conference:
+            raise ValueError("the conference's booths come with its people: use fraction")
         if booths_per_hall < 1:
             raise ValueError("booths_per_hall must be at least 1")
         scale = Scale(scale.name, booths=booths_per_hall * len(HALLS), bulk=scale.bulk)
@@ -584,8 +605,12 @@ def seed_demo(now: datetime | None = None, booths_per_hall: int | None = None,
 
     now = now or timezone.now()
     today = timezone.localdate(now)
-    rng = random.Random(RANDOM_SEED)
+    rng = random.Random(RANDOM_SEED if seed is None else seed)
     report = progress or (lambda step, done, total: None)
+    if scale.conference:
+        from .conference import conference_size
+
+        conference_size(fraction)  # refuses a fraction out of range before writing
 
     expo = Expo.objects.create(
         slug=DEMO_EXPO_SLUG,
@@ -595,6 +620,9 @@ def seed_demo(now: datetime | None = None, booths_per_hall: int | None = None,
         starts_on=today - timedelta(days=1),
         ends_on=today + timedelta(days=2),
     )
+    if scale.conference:
+        return _seed_conference(expo, now, report,
+                                CONFERENCE_SEED if seed is None else seed, fraction)
     booths_by_hall: list[list[Booth]] = []
     done = 0
     report("booths", 0, scale.booths)
@@ -632,6 +660,22 @@ def seed_demo(now: datetime | None = None, booths_per_hall: int | None = None,
 
     rebuild()
     return _report(expo, created=True)
+
+
+def _seed_conference(expo: Expo, now: datetime, report: Progress, seed: int,
+                     fraction: float) -> SeedReport:
+    from .conference import seed_conference
+
+    halls = [Hall.objects.create(expo=expo, slug=spec.slug, name=spec.name,
+                                 name_zh=spec.name_zh, description=spec.description,
+                                 color=spec.color, position=position)
+             for position, spec in enumerate(HALLS)]
+    passwords = {s.username: s.password for s in [*DEMO_USERS, INVESTOR_ACCOUNT]}
+    result = seed_conference(expo, halls, seed=seed, fraction=fraction, now=now, report=report,
+                             demo_users=passwords)
+    out = _report(expo, created=True)
+    out.counts, out.timings = result.counts, result.timings
+    return out
 
 
 def _batches(items, size: int):
@@ -838,7 +882,10 @@ def _report(expo: Expo, *, created: bool) -> SeedReport:
         for s in BoothStaff.objects.filter(booth__hall__expo=expo).select_related("user", "booth")
     }
     accounts = []
-    for spec in DEMO_USERS:
+    User = get_user_model()
+    investor = User.objects.filter(username=INVESTOR_ACCOUNT.username,
+                                   investor__isnull=False).exists()
+    for spec in [*DEMO_USERS, *([INVESTOR_ACCOUNT] if investor else [])]:
         role = spec.role
         if spec.username in staff:
             role = f"{role}: {staff[spec.username].title}, {staff[spec.username].booth.name}"
