@@ -97,7 +97,9 @@ class Worker:
         self.sources: list[str] = cfg.get("sources") or ["127.0.0.1"]
         self.timeout: float = cfg.get("timeout", 30.0)
         self.rng = random.Random(cfg.get("seed", 1))
-        self.zipf = Rooms(cfg["visit_rooms"], cfg["visit_weights"], self.rng)
+        with open(cfg["visit_file"]) as f:
+            visit = json.load(f)
+        self.zipf = Rooms(visit["rooms"], visit["weights"], self.rng)
         self.clients: list[Client] = []
         self.ids = itertools.count(1)
         self.errors: Counter[str] = Counter()
