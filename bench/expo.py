@@ -76,7 +76,7 @@ GOALS = {"errors": "0", "chat_p99": "≤ 1,000 ms", "counts": "≤ 2,000 ms",
          "search_p95": "≤ 100 ms"}
 
 SMOKE = {"visitors": 300, "scale": "demo", "booths": 50, "server_procs": 2, "procs": 2,
-         "ramp": 150.0, "roadshows": 4, "viewers": 5, "askers": 2, "ask_every": 2.0,
+         "ramp": 60.0, "roadshows": 4, "viewers": 5, "askers": 2, "ask_every": 2.0,
          "move_every": 4.0, "chat_fraction": 0.05, "chat_every": 2.0, "search_rate": 20.0,
          "idle": 2.0, "phase": 2.5, "day": 5.0, "probe_every": 1.5}
 
