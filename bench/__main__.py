@@ -8,6 +8,7 @@
     python -m bench match  [--size small|conference] (matchmaking quality; bench/match.py)
     python -m bench search [--scale 1.0] [--repeat 5]  (catalogue search: bench/search.py)
     python -m bench pages  [--runs 5] [--scales demo,large]  (first paint: bench/pages.py)
+    python -m bench expo   [--visitors 20000] [--scale large] [--smoke]  (bench/expo.py)
     python -m bench soak   [--clients 2000] [--duration 1800] [--sample-every 60]
 
 Every run measures Hallserver, a tutorial-style Channels relay and a bare websockets broadcast
@@ -137,6 +138,10 @@ def main(argv: list[str] | None = None) -> int:
         from .search import main as search
 
         return search(argv[1:])
+    if argv[:1] == ["expo"]:  # an expo day: its own options (bench/expo.py)
+        from .expo import main as expo
+
+        return expo(argv[1:])
     if argv[:1] == ["pages"]:  # a browser benchmark with options of its own
         from .pages import main as pages
 

@@ -20,8 +20,10 @@ class WorkerError(RuntimeError):
 class LoadWorker:
     """One load-generator process, driven over JSON lines on its stdin/stdout."""
 
-    def __init__(self, name: str, config: dict[str, Any], log_dir: Path) -> None:
+    def __init__(self, name: str, config: dict[str, Any], log_dir: Path,
+                 module: str = "bench.loadgen") -> None:
         self.name = name
+        self.module = module
         self.config = dict(config, name=name)
         self.log_path = log_dir / f"{name}.log"
         self.proc: asyncio.subprocess.Process | None = None
@@ -38,7 +40,7 @@ class LoadWorker:
         log = self.log_path.open("ab")  # closed below; the child keeps its own copy
         try:
             self.proc = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "bench.loadgen", json.dumps(self.config),
+                sys.executable, "-m", self.module, json.dumps(self.config),
                 stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=log,
                 cwd=ROOT, env=base_env(), limit=64 << 20, preexec_fn=_die_with_parent,
             )
@@ -100,8 +102,8 @@ class LoadWorker:
 
 
 async def start_workers(names_configs: list[tuple[str, dict[str, Any]]],
-                        log_dir: Path) -> list[LoadWorker]:
-    workers = [LoadWorker(name, cfg, log_dir) for name, cfg in names_configs]
+                        log_dir: Path, module: str = "bench.loadgen") -> list[LoadWorker]:
+    workers = [LoadWorker(name, cfg, log_dir, module) for name, cfg in names_configs]
     try:
         await asyncio.gather(*(w.start() for w in workers))
     except BaseException:
