@@ -167,6 +167,9 @@ HALLSERVER = {
     "PRESENCE_INTERVAL": env.float("HALLSERVER_PRESENCE_INTERVAL", default=0.25),
     # Hall lobby visitor counts are coalesced over this window (seconds).
     "COUNTS_INTERVAL": env.float("HALLSERVER_COUNTS_INTERVAL", default=1.0),
+    # With several processes, each booth room in a hall.counts is sent once more this many
+    # seconds later, so that frames of different processes arriving out of order settle.
+    "COUNTS_SETTLE": env.float("HALLSERVER_COUNTS_SETTLE", default=3.0),
     # Rooms with more members than this get counts only, not who joined/left.
     "PRESENCE_DETAIL_LIMIT": env.int("HALLSERVER_PRESENCE_DETAIL_LIMIT", default=100),
     # Those larger rooms get a count update at most every count/1000 seconds (at least 1 s, at

@@ -194,3 +194,54 @@ async def _sent(hub: FakeHub, name: str, data: dict) -> bool:
 class Directory(FakeDirectory):
     async def get(self, room_id: int):
         return BOOTH if room_id == BOOTH.id else None
+
+
+async def test_hall_counts_frames_that_arrive_out_of_order_are_settled(two, settings):
+    """Two processes send hall.counts for the same booth room; a lobby may get the frame
+    read earlier after the one read later. Each process sends its rooms once more
+    COUNTS_SETTLE later, so the last frames a lobby gets carry the counts as they are."""
+    settings.HALLSERVER = {**settings.HALLSERVER, "COUNTS_SETTLE": 3600.0}
+    a, b, _, _ = two
+    hubs = [FakeHub(), FakeHub()]
+    services = [PresenceService(a, hubs[0], FakeDirectory()),
+                PresenceService(b, hubs[1], FakeDirectory())]
+    await services[0].enter(BOOTH, "u7", ADA)
+    await wait_for(lambda: _have(hubs[0], 1))
+    await services[1].enter(BOOTH, "u8", BOB)
+    await wait_for(lambda: _have(hubs[1], 1))
+    # A lobby seeing B's frame (2 people), then A's older one (1) would be left wrong...
+    assert hubs[0].events("hall.counts")[0]["counts"] == {"41": 1}
+    assert hubs[1].events("hall.counts")[0]["counts"] == {"41": 2}
+    # ...but each process has its room due again (the timer, run here at once).
+    for svc in services:
+        assert svc._settle == {2: {41}}
+        handle = svc._timers[("settle", 2)]
+        fire, args = handle._callback, handle._args
+        handle.cancel()
+        fire(*args)
+    await wait_for(lambda: _have(hubs[0], 2))
+    await wait_for(lambda: _have(hubs[1], 2))
+    for hub in hubs:
+        assert hub.events("hall.counts")[1] == {"hall": 2, "counts": {"41": 2}, "total": 2}
+    # Sent once: nothing is due any more.
+    assert [svc._settle for svc in services] == [{}, {}]
+    assert not any(key[0] == "settle" for svc in services for key in svc._timers)
+
+
+async def test_one_process_sends_no_settling_frames(fast_single):
+    svc, hub = fast_single
+    await svc.enter(BOOTH, "u7", ADA)
+    await wait_for(lambda: _have(hub, 1))
+    assert svc.settle_delay is None and svc._settle == {} and ("settle", 2) not in svc._timers
+
+
+@pytest.fixture
+def fast_single(quick_recovery):
+    from booths.services.presence import MemoryPresence
+
+    hub = FakeHub()
+    return PresenceService(MemoryPresence(), hub, FakeDirectory()), hub
+
+
+async def _have(hub: FakeHub, n: int) -> bool:
+    return len(hub.events("hall.counts")) >= n

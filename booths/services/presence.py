@@ -775,6 +775,9 @@ class PresenceService:
         self._timers: dict[tuple[str, int], asyncio.TimerHandle] = {}
         self._running: set[tuple[str, int]] = set()  # flushes under way
         self._again: dict[tuple[str, int], tuple[float, object]] = {}  # due after those
+        # Booth rooms to send once more per hall (several processes: see _flush_hall).
+        self._settle: dict[int, set[int]] = {}
+        self.settle_delay = conf["COUNTS_SETTLE"] if isinstance(store, RedisPresence) else None
         if isinstance(store, RedisPresence):
             store.on_reaped = self._after_reap
             store.on_rebuilt = self._after_rebuild
@@ -902,6 +905,18 @@ class PresenceService:
         since the last one (a frame that grows with the traffic, not with the hall) and the
         hall's total, which the store keeps (one read, whatever the hall's size)."""
         changed = self._changed.pop(hall_id, set())
+        if await self._send_hall(hall_id, changed) and self.settle_delay is not None:
+            # Frames of different processes reach a lobby in no set order: one that read the
+            # counts earlier may arrive after one that read them later, and nothing would
+            # correct it until the room changes again. So every room sent is sent once more
+            # a while later, when the changes behind it have landed everywhere (at most one
+            # such frame per hall and process every COUNTS_SETTLE seconds).
+            self._settle.setdefault(hall_id, set()).update(changed)
+            self._schedule(("settle", hall_id), self.settle_delay,
+                           lambda: self._send_hall(hall_id, self._settle.pop(hall_id, set())))
+
+    async def _send_hall(self, hall_id: int, changed: set[int]) -> bool:
+        """Publish one ``hall.counts`` for ``changed`` (if any); whether it was sent."""
         try:
             lobby = await self.directory.lobby_of_hall(hall_id)
             if lobby is not None and changed:
@@ -909,8 +924,10 @@ class PresenceService:
                 data = {"hall": hall_id, "counts": counts, "total": total}
                 await self.hub.publish(lobby, event("hall.counts", data))
                 metrics.PRESENCE_HALL_FLUSHES.inc()
+                return True
         except Exception:
             log.exception("counts flush failed for hall %s", hall_id)
+        return False
 
     async def hall_counts(self, hall_id: int,
                           limit: int = HALL_COUNTS_LIMIT) -> tuple[dict[int, int], int]:
