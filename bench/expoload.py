@@ -31,9 +31,7 @@ import contextlib
 import heapq
 import itertools
 import json
-import os
 import random
-import sys
 import time
 import urllib.parse
 from collections import Counter, defaultdict
@@ -42,7 +40,7 @@ from typing import Any
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
-from bench.loadgen import classify, event_loop, raise_fd_limit
+from bench.loadgen import classify, raise_fd_limit, run, serve_pipe
 from bench.stats import Histogram
 
 
@@ -534,47 +532,11 @@ class Worker:
 
 async def amain(cfg: dict[str, Any]) -> None:
     fd_limit = raise_fd_limit()
-    worker = Worker(cfg)
-    loop = asyncio.get_running_loop()
-    reader = asyncio.StreamReader(limit=1 << 24)
-    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
-    out = sys.stdout
-    running: set[asyncio.Task] = set()
-
-    def answer(message: dict) -> None:
-        out.write(json.dumps(message, separators=(",", ":")) + "\n")
-        out.flush()
-
-    async def handle(request: dict) -> None:
-        try:
-            method = getattr(worker, "cmd_" + request["cmd"])
-            result = await method(**request.get("args", {}))
-            answer({"id": request["id"], "ok": True, "result": result})
-        except Exception as exc:
-            answer({"id": request["id"], "ok": False, "error": f"{type(exc).__name__}: {exc}"})
-
-    answer({"id": 0, "ok": True, "result": {"pid": os.getpid(), "fd_limit": fd_limit}})
-    while True:
-        line = await reader.readline()
-        if not line:
-            break
-        request = json.loads(line)
-        if request["cmd"] == "stop":
-            await worker.shutdown()
-            answer({"id": request["id"], "ok": True, "result": {}})
-            break
-        task = loop.create_task(handle(request))
-        running.add(task)
-        task.add_done_callback(running.discard)
+    await serve_pipe(Worker(cfg), fd_limit, limit=1 << 24)
 
 
 def main() -> None:
-    cfg = json.loads(sys.argv[1])
-    try:
-        event_loop()(amain(cfg))
-    finally:
-        sys.stdout.flush()
-        os._exit(0)
+    run(amain)
 
 
 if __name__ == "__main__":

@@ -520,9 +520,15 @@ class Worker:
 
 async def amain(cfg: dict[str, Any]) -> None:
     fd_limit = raise_fd_limit()
-    worker = Worker(cfg)
+    await serve_pipe(Worker(cfg), fd_limit)
+
+
+async def serve_pipe(worker: Any, fd_limit: int, limit: int = 1 << 20) -> None:
+    """Answer the parent's commands on stdin (one JSON line each: ``{"id", "cmd", "args"}``,
+    run as ``worker.cmd_<cmd>(**args)``) on stdout until ``stop`` or the pipe closes; lines
+    of up to ``limit`` bytes."""
     loop = asyncio.get_running_loop()
-    reader = asyncio.StreamReader(limit=1 << 20)
+    reader = asyncio.StreamReader(limit=limit)
     await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
     out = sys.stdout
     running: set[asyncio.Task] = set()
@@ -567,14 +573,19 @@ def event_loop() -> Any:
     return asyncio.run
 
 
-def main() -> None:
+def run(start: Any) -> None:
+    """A worker process: ``start(cfg)`` (cfg from argv) on :func:`event_loop`, then exit."""
     cfg = json.loads(sys.argv[1])
     try:
-        event_loop()(amain(cfg))
+        event_loop()(start(cfg))
     finally:
         sys.stdout.flush()
         # Thousands of aborted sockets need no orderly teardown.
         os._exit(0)
+
+
+def main() -> None:
+    run(amain)
 
 
 if __name__ == "__main__":
